@@ -1,0 +1,25 @@
+"""rnnlab: a from-scratch reverse-mode autodiff engine that trains recurrent networks with explicit BPTT.
+
+    import rnnlab
+    x = rnnlab.Tensor([[1.0, 2.0]], requires_grad=True)
+    y = rnnlab.tanh(x @ rnnlab.Tensor([[0.5], [-0.3]])).sum()
+    y.backward()
+    x.grad
+"""
+from .engine import backend
+from .engine.backend import (BackendError, asarray, current_backend, get_default_dtype, get_namespace,
+                             set_default_dtype, to_numpy, use_backend)
+from .engine.function import Function
+from .engine.ops import *  # noqa: F401,F403
+from .engine.ops import __all__ as _ops_all
+from .engine.gradcheck import GradcheckError, gradcheck
+from .engine.init import manual_seed
+from .engine.layers import BatchNorm, Dropout, Embedding, Linear
+from .engine.module import Module, ModuleList, Parameter
+from .engine.tensor import Tensor, enable_grad, no_grad
+
+__version__ = "0.1.0"
+__all__ = ["Tensor", "Function", "no_grad", "enable_grad", "use_backend", "current_backend",
+           "get_namespace", "asarray", "to_numpy", "set_default_dtype", "get_default_dtype",
+           "BackendError", "backend", "gradcheck", "GradcheckError", "manual_seed", "Module", "ModuleList",
+           "Parameter", "Linear", "Embedding", "BatchNorm", "Dropout", *_ops_all]

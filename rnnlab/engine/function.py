@@ -1,0 +1,80 @@
+"""``Function``: one node of the define-by-run graph.
+
+A function's ``forward`` maps raw input arrays to raw output arrays; its ``backward`` maps the gradients
+of the outputs, dL/dy, to the gradients of the inputs, dL/dx = (dy/dx)^T dL/dy, again as raw arrays.
+Calling a function on tensors runs ``forward`` and, when gradients are wanted, records the node: it keeps
+its inputs (strong references, so the graph stays alive as long as its output does) and its outputs by
+weak reference (so an output that nobody holds is freed, and with it the part of the graph only it used).
+"""
+from __future__ import annotations
+
+import weakref
+
+from . import backend
+from .tensor import Tensor, as_tensor, grad_enabled
+
+
+class Function:
+    """Base class of every differentiable operation.
+
+    Subclasses implement ``forward(*arrays) -> array | tuple`` and ``backward(*grads) -> array | tuple``,
+    with one gradient (or None) per input. ``self.xp`` is the inputs' namespace during both.
+    Save what backward needs as attributes in ``forward``.
+    """
+
+    inputs = None
+    outputs = None
+    name: str | None = None
+
+    def __call__(self, *inputs):
+        tensors = []
+        like = None
+        for x in inputs:
+            if isinstance(x, Tensor):
+                like = x.data
+                break
+        for x in inputs:
+            tensors.append(x if isinstance(x, Tensor) else as_tensor(x, like=like))
+        datas = [t.data for t in tensors]
+        self.xp = backend.get_namespace(*datas, op=self.op_name)
+        try:
+            ys = self.forward(*datas)
+        except (ValueError, TypeError, IndexError) as exc:
+            message = str(exc)
+            if message.startswith(self.op_name + ":"):
+                raise
+            shapes = ", ".join(str(tuple(d.shape)) for d in datas)
+            raise type(exc)(f"{self.op_name}: {message} (inputs of shapes {shapes})") from exc
+        single = not isinstance(ys, tuple)
+        if single:
+            ys = (ys,)
+        needs_grad = grad_enabled() and any(t.requires_grad for t in tensors)
+        outputs = [Tensor._from_op(y, needs_grad) for y in ys]
+        if needs_grad:
+            self.generation = max(t.generation for t in tensors)
+            for o in outputs:
+                o.creator = self
+                o.generation = self.generation + 1
+            self.inputs = tensors
+            self.outputs = [weakref.ref(o) for o in outputs]
+            if not single:
+                self._out_meta = [(y.shape, y.dtype) for y in ys]
+        return outputs[0] if single else tuple(outputs)
+
+    @property
+    def op_name(self) -> str:
+        return self.name or type(self).__name__.lower()
+
+    def forward(self, *xs):
+        raise NotImplementedError
+
+    def backward(self, *gys):
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        """Drop everything the node holds (inputs, saved arrays) once its backward has run."""
+        self.__dict__.clear()
+        self.released = True
+
+    def __repr__(self):
+        return f"<{type(self).__name__} generation={getattr(self, 'generation', '?')}>"
