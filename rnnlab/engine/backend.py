@@ -168,21 +168,23 @@ def _describe(a) -> str:
     return name if dev is None else f"{name} on {dev}"
 
 
-def get_namespace(*arrays, op: str = "operation") -> ModuleType:
+def get_namespace(*arrays, op="operation") -> ModuleType:
     """The array namespace shared by ``arrays``; the active backend's when none is an array.
 
-    Raises :class:`BackendError` naming both sides when arrays of two libraries or two devices meet.
+    Raises :class:`BackendError` naming both sides when arrays of two libraries or two devices meet;
+    ``op`` names the operation in that message (a string, or a Function, whose ``op_name`` is used).
     """
     found = None
     first = None
     for a in arrays:
-        xp = _namespace_of(a)
+        xp = _np if type(a) is _np.ndarray else _namespace_of(a)
         if xp is None:
             continue
         if found is None:
             found, first = xp, a
         elif xp is not found or (xp is not _np and a.device != first.device):
-            raise BackendError(f"{op}: arrays from different backends or devices cannot be mixed "
+            name = op if isinstance(op, str) else op.op_name
+            raise BackendError(f"{name}: arrays from different backends or devices cannot be mixed "
                                f"({_describe(first)} and {_describe(a)}); move them with "
                                "rnnlab.asarray(x, like=...) first")
     return found if found is not None else _state.xp

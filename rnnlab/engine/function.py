@@ -11,7 +11,8 @@ from __future__ import annotations
 import weakref
 
 from . import backend
-from .tensor import Tensor, as_tensor, grad_enabled
+from . import tensor as _tensor
+from .tensor import Tensor, as_tensor
 
 
 class Function:
@@ -24,19 +25,17 @@ class Function:
 
     inputs = None
     outputs = None
+    released = False    # set once backward has run and the node has dropped what it held
     name: str | None = None
 
     def __call__(self, *inputs):
-        tensors = []
-        like = None
+        tensors = inputs
         for x in inputs:
-            if isinstance(x, Tensor):
-                like = x.data
+            if not isinstance(x, Tensor):
+                tensors = _as_tensors(inputs)
                 break
-        for x in inputs:
-            tensors.append(x if isinstance(x, Tensor) else as_tensor(x, like=like))
         datas = [t.data for t in tensors]
-        self.xp = backend.get_namespace(*datas, op=self.op_name)
+        self.xp = backend.get_namespace(*datas, op=self)
         try:
             ys = self.forward(*datas)
         except (ValueError, TypeError, IndexError) as exc:
@@ -45,21 +44,35 @@ class Function:
                 raise
             shapes = ", ".join(str(tuple(d.shape)) for d in datas)
             raise type(exc)(f"{self.op_name}: {message} (inputs of shapes {shapes})") from exc
-        single = not isinstance(ys, tuple)
-        if single:
-            ys = (ys,)
-        needs_grad = grad_enabled() and any(t.requires_grad for t in tensors)
-        outputs = [Tensor._from_op(y, needs_grad) for y in ys]
+        needs_grad = False
+        if _tensor._grad_enabled:
+            for t in tensors:
+                if t.requires_grad:
+                    needs_grad = True
+                    break
+        if type(ys) is not tuple:
+            out = Tensor._from_op(ys, needs_grad)
+            if needs_grad:
+                self._record(tensors, (out,))
+            return out
+        outputs = tuple(Tensor._from_op(y, needs_grad) for y in ys)
         if needs_grad:
-            self.generation = max(t.generation for t in tensors)
-            for o in outputs:
-                o.creator = self
-                o.generation = self.generation + 1
-            self.inputs = tensors
-            self.outputs = [weakref.ref(o) for o in outputs]
-            if not single:
-                self._out_meta = [(y.shape, y.dtype) for y in ys]
-        return outputs[0] if single else tuple(outputs)
+            self._record(tensors, outputs)
+            self._out_meta = [(y.shape, y.dtype) for y in ys]
+        return outputs
+
+    def _record(self, tensors, outputs) -> None:
+        """Make this function the creator of ``outputs`` (one generation above its newest input)."""
+        generation = 0
+        for t in tensors:
+            if t.generation > generation:
+                generation = t.generation
+        self.generation = generation
+        for o in outputs:
+            o.creator = self
+            o.generation = generation + 1
+        self.inputs = tensors
+        self.outputs = [weakref.ref(o) for o in outputs]
 
     @property
     def op_name(self) -> str:
@@ -78,3 +91,14 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__} generation={getattr(self, 'generation', '?')}>"
+
+
+def _as_tensors(inputs) -> list:
+    """Inputs as Tensors; Python scalars and host data join the first floating Tensor's backend and dtype."""
+    like = None
+    for x in inputs:
+        if isinstance(x, Tensor) and (like is None or _tensor.is_floating(x.data)):
+            like = x.data
+            if _tensor.is_floating(like):
+                break
+    return [x if isinstance(x, Tensor) else as_tensor(x, like=like) for x in inputs]

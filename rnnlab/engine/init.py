@@ -21,10 +21,11 @@ def manual_seed(seed: int) -> None:
 
 
 def get_rng(rng=None):
-    """``rng`` itself, a new generator seeded with it (an int), or the global generator (None)."""
+    """``rng`` itself (a Generator), a new generator seeded with it (an int or a list of ints), or the
+    global generator (None)."""
     if rng is None:
         return _global_rng
-    if isinstance(rng, int):
+    if isinstance(rng, (int, list, tuple)):
         return _host.random.default_rng(rng)
     return rng
 

@@ -74,14 +74,13 @@ class BatchNorm(Module):
             mean = ops.mean(x, axis=axes, keepdims=True)
             centered = x - mean
             var = ops.mean(centered * centered, axis=axes, keepdims=True)
-            m = self.momentum
-            unbiased = backend.get_namespace(var.data).reshape(var.data, (-1,)) * (n / (n - 1))
-            self.running_mean = (1 - m) * self.running_mean + m * ops.reshape(mean, (-1,)).data
+            m, xp = self.momentum, backend.get_namespace(var.data)
+            unbiased = xp.reshape(var.data, (-1,)) * (n / (n - 1))
+            self.running_mean = (1 - m) * self.running_mean + m * xp.reshape(mean.data, (-1,))
             self.running_var = (1 - m) * self.running_var + m * unbiased
         else:
-            mean = Tensor(self.running_mean)
-            centered = x - mean
-            var = Tensor(self.running_var)
+            centered = x - Tensor._from_op(self.running_mean, False)
+            var = Tensor._from_op(self.running_var, False)
         return centered / ops.sqrt(var + self.eps) * self.weight + self.bias
 
     def __setattr__(self, name, value):
@@ -102,7 +101,8 @@ class Dropout(Module):
         super().__init__()
         if not 0.0 <= p < 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
-        self.p, self.shared_axis, self.rng = p, shared_axis, init.get_rng(rng)
+        # None: the library-wide generator at each call, so that rnnlab.manual_seed() also reseeds dropout
+        self.p, self.shared_axis, self.rng = p, shared_axis, None if rng is None else init.get_rng(rng)
 
     def forward(self, x):
         if not self.training or self.p == 0.0:
@@ -110,7 +110,7 @@ class Dropout(Module):
         shape = list(x.shape)
         if self.shared_axis is not None:
             shape[self.shared_axis] = 1
-        keep = self.rng.random(tuple(shape)) >= self.p
+        keep = init.get_rng(self.rng).random(tuple(shape)) >= self.p
         mask = backend.asarray(keep / (1.0 - self.p), like=x.data, dtype=x.dtype)
         return x * Tensor._from_op(mask, False)
 

@@ -14,6 +14,8 @@ import heapq
 from . import backend
 
 _grad_enabled = True
+_new = object.__new__
+_ndarray, _generic, _host_asarray = backend.host.ndarray, backend.host.generic, backend.host.asarray
 
 
 def grad_enabled() -> bool:
@@ -42,8 +44,24 @@ def enable_grad():
         _grad_enabled = previous
 
 
+_floating_dtypes: dict = {}   # dtype -> whether it is a real floating dtype (asked once per dtype)
+
+
+def is_floating(data) -> bool:
+    """Whether a backend array has a real floating dtype (only those can carry gradients)."""
+    dtype = data.dtype
+    key = (type(dtype), dtype)   # the type first: NumPy and strict dtypes must never be compared
+    known = _floating_dtypes.get(key)
+    if known is None:
+        xp = backend.get_namespace(data)
+        known = _floating_dtypes[key] = bool(
+            xp.isdtype(dtype, "real floating") if hasattr(xp, "isdtype") else dtype.kind == "f")
+    return known
+
+
 def _is_floating(xp, dtype) -> bool:
-    return xp.isdtype(dtype, "real floating") if hasattr(xp, "isdtype") else dtype.kind == "f"
+    """Whether ``dtype`` of namespace ``xp`` is a real floating dtype (kept for callers that hold a dtype)."""
+    return bool(xp.isdtype(dtype, "real floating") if hasattr(xp, "isdtype") else dtype.kind == "f")
 
 
 class Tensor:
@@ -80,16 +98,16 @@ class Tensor:
 
     @classmethod
     def _from_op(cls, data, requires_grad: bool) -> "Tensor":
-        t = cls.__new__(cls)
-        if type(data) is not backend.host.ndarray and isinstance(data, backend.host.generic):
-            data = backend.host.asarray(data)
+        t = _new(cls)
+        if type(data) is not _ndarray and isinstance(data, _generic):
+            data = _host_asarray(data)
         t.data = data
         t.grad = None
         t.creator = None
         t.generation = 0
         t.name = None
         t._retain = False
-        t.requires_grad = requires_grad and _is_floating(backend.get_namespace(data), data.dtype)
+        t.requires_grad = requires_grad and is_floating(data)
         return t
 
     # ------------------------------------------------------------------ properties
@@ -130,7 +148,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ graph control
     def requires_grad_(self, flag: bool = True) -> "Tensor":
-        if flag and not _is_floating(backend.get_namespace(self.data), self.data.dtype):
+        if flag and not is_floating(self.data):
             raise TypeError(f"Tensor.requires_grad: only floating-point tensors can require gradients "
                             f"(this one has dtype {self.data.dtype})")
         self.requires_grad = bool(flag)
@@ -179,6 +197,7 @@ class Tensor:
             grad = xp.ones_like(self.data)
         else:
             grad = grad.data if isinstance(grad, Tensor) else backend.asarray(grad, like=self.data)
+            backend.get_namespace(self.data, grad, op="backward")
             if tuple(grad.shape) != self.shape:
                 raise ValueError(f"backward: grad has shape {tuple(grad.shape)} but the output has shape "
                                  f"{self.shape}")
@@ -190,66 +209,78 @@ class Tensor:
         _run_backward([(self, grad)], retain_graph)
 
     def _accumulate(self, g) -> None:
-        self.grad = g if self.grad is None else self.grad + g
+        """grad += g; the first gradient is copied, so that ``.grad`` is this tensor's own array."""
+        self.grad = _own(g) if self.grad is None else self.grad + g
 
     # operators are attached by rnnlab.engine.ops (one definition per operation)
 
 
 def _run_backward(roots, retain_graph: bool) -> None:
-    """The reverse sweep: pop functions newest-generation first, push each input's creator once."""
-    pending: dict[int, list] = {}   # id(tensor) -> [tensor, summed gradient]
+    """The reverse sweep: pop functions newest-generation first, push each input's creator once.
+
+    ``pending`` holds, for every non-leaf tensor that has received gradient but whose creator has not run
+    yet, the tensor (kept alive here, since its creator holds it only by weak reference) and the sum of
+    the gradients it received so far.
+    """
+    pending: dict[int, tuple] = {}   # id(tensor) -> (tensor, summed gradient)
     heap: list = []
     queued: set[int] = set()
-    counter = 0
-
-    def push(f):
-        nonlocal counter
-        if getattr(f, "released", False):
-            raise RuntimeError("backward: part of this graph was already freed by an earlier backward(); "
-                               "pass retain_graph=True to the first backward() to walk it twice")
-        if id(f) not in queued:
-            queued.add(id(f))
-            heapq.heappush(heap, (-f.generation, counter, f))
-            counter += 1
-
     for t, g in roots:
-        pending[id(t)] = [t, g]
-        push(t.creator)
+        pending[id(t)] = (t, g)
+        _push(heap, queued, t.creator)
 
     while heap:
-        _, _, f = heapq.heappop(heap)
+        f = heapq.heappop(heap)[2]
         gys = []
+        missing = 0
         for ref in f.outputs:
             out = ref()
             entry = pending.pop(id(out), None) if out is not None else None
-            g = entry[1] if entry is not None else None
-            if g is not None and out._retain:
-                out._accumulate(g)
-            gys.append(g)
-        if any(g is None for g in gys):
-            if all(g is None for g in gys):
+            if entry is None:
+                gys.append(None)
+                missing += 1
+                continue
+            if out._retain:
+                out._accumulate(entry[1])
+            gys.append(entry[1])
+        if missing:
+            if missing == len(gys):     # no output of f leads to the root
                 if not retain_graph:
                     f._release()
                 continue
             gys = [g if g is not None else f.xp.zeros(shape, dtype=dtype)
                    for g, (shape, dtype) in zip(gys, f._out_meta)]
         gxs = f.backward(*gys)
-        if not isinstance(gxs, tuple):
+        if type(gxs) is not tuple:
             gxs = (gxs,)
         for x, gx in zip(f.inputs, gxs):
             if gx is None or not x.requires_grad:
                 continue
-            if x.creator is None:
+            creator = x.creator
+            if creator is None:
                 x._accumulate(gx)
-            else:
-                entry = pending.get(id(x))
-                if entry is None:
-                    pending[id(x)] = [x, gx]
-                else:
-                    entry[1] = entry[1] + gx
-                push(x.creator)
+                continue
+            entry = pending.get(id(x))
+            pending[id(x)] = (x, gx if entry is None else entry[1] + gx)
+            if id(creator) not in queued:
+                _push(heap, queued, creator)
         if not retain_graph:
             f._release()
+
+
+def _push(heap: list, queued: set, f) -> None:
+    """Queue function ``f`` for its backward (once), ordered by decreasing generation, then first come."""
+    if f.released:
+        raise RuntimeError("backward: part of this graph was already freed by an earlier backward(); "
+                           "pass retain_graph=True to the first backward() to walk it twice")
+    if id(f) not in queued:
+        queued.add(id(f))
+        heapq.heappush(heap, (-f.generation, len(queued), f))
+
+
+def _own(g):
+    """A private, writable copy of gradient ``g``: a leaf's ``.grad`` never aliases another array."""
+    return g.copy() if type(g) is _ndarray else backend.asarray(g, like=g, copy=True)
 
 
 def _from_python(data):
@@ -266,14 +297,24 @@ def _from_python(data):
 
 
 def as_tensor(x, like=None) -> Tensor:
-    """``x`` as a Tensor; Python scalars take the dtype and device of ``like`` (an array) when given."""
+    """``x`` as a Tensor; Python scalars take the dtype and device of ``like`` (an array) when given.
+
+    A Python float beside a non-floating ``like`` takes the default float dtype (never truncated to the
+    integer or boolean dtype); a Python int beside a boolean ``like`` takes the default integer dtype.
+    """
     if isinstance(x, Tensor):
         return x
     if like is not None and isinstance(x, (int, float)) and not isinstance(x, bool):
         xp = backend.get_namespace(like)
+        dtype = like.dtype
+        if not is_floating(like):
+            if isinstance(x, float):
+                dtype = backend.get_default_dtype(xp)
+            elif dtype == xp.bool:
+                dtype = None
         if backend.is_numpy(xp):
-            return Tensor._from_op(backend.host.asarray(x, dtype=like.dtype), False)
-        return Tensor._from_op(xp.asarray(x, dtype=like.dtype, device=like.device), False)
+            return Tensor._from_op(backend.host.asarray(x, dtype=dtype), False)
+        return Tensor._from_op(xp.asarray(x, dtype=dtype, device=like.device), False)
     if like is not None and backend._namespace_of(x) is None:
         return Tensor._from_op(backend.asarray(_from_python(x), like=like), False)
     return Tensor(x)

@@ -98,12 +98,14 @@ class MatMul(Function):
 
     def backward(self, gy):
         xp, a, b = self.xp, self.a, self.b
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
-        if a.ndim == 1:
-            gy = xp.expand_dims(gy, axis=-2)
-        if b.ndim == 1:
-            gy = xp.expand_dims(gy, axis=-1)
+        a2 = xp.reshape(a, (1, a.shape[0])) if a.ndim == 1 else a
+        b2 = xp.reshape(b, (b.shape[0], 1)) if b.ndim == 1 else b
+        if a.ndim == 1 and b.ndim == 1:
+            gy = xp.reshape(gy, (1, 1))
+        elif a.ndim == 1:                   # gy (..., N) -> (..., 1, N)
+            gy = xp.reshape(gy, tuple(gy.shape[:-1]) + (1, gy.shape[-1]))
+        elif b.ndim == 1:                   # gy (..., M) -> (..., M, 1)
+            gy = xp.reshape(gy, tuple(gy.shape) + (1,))
         ga = xp.matmul(gy, xp.matrix_transpose(b2))
         gb = xp.matmul(xp.matrix_transpose(a2), gy)
         ga = sum_to(xp, ga, a2.shape)

@@ -28,6 +28,8 @@ class Softmax(Function):
 class LogSoftmax(Function):
     """y = x - logsumexp(x) along ``axis``;  dL/dx = gy - softmax(x) * sum(gy)."""
 
+    name = "log_softmax"
+
     def __init__(self, axis=-1):
         self.axis = axis
 
@@ -46,6 +48,8 @@ class CrossEntropy(Function):
     ``reduction`` is ``mean`` (over all targets), ``sum`` or ``none``.
     dL/dz_n = (softmax(z_n) - onehot(t_n)) * gy_n  (divided by N for the mean).
     """
+
+    name = "cross_entropy"
 
     def __init__(self, reduction="mean"):
         if reduction not in ("mean", "sum", "none"):
@@ -89,6 +93,8 @@ class CrossEntropy(Function):
 
 class MSELoss(Function):
     """L = reduce (y - t)^2 over all elements (``mean``, ``sum`` or ``none``);  dL/dy = 2 (y - t) gy (/N)."""
+
+    name = "mse_loss"
 
     def __init__(self, reduction="mean"):
         if reduction not in ("mean", "sum", "none"):

@@ -15,13 +15,11 @@ def normalize_axes(axis, ndim, op):
     return tuple(sorted(set(out)))
 
 
-def _expand_back(xp, g, axes, keepdims):
+def _expand_back(xp, g, in_shape, axes, keepdims):
     """Reinsert the reduced axes of ``g`` as size-1 axes, so it broadcasts against the input."""
     if keepdims:
         return g
-    for a in axes:
-        g = xp.expand_dims(g, axis=a)
-    return g
+    return xp.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(in_shape)))
 
 
 class Sum(Function):
@@ -37,7 +35,7 @@ class Sum(Function):
 
     def backward(self, gy):
         xp = self.xp
-        return xp.broadcast_to(_expand_back(xp, gy, self.axes, self.keepdims), self.shape)
+        return xp.broadcast_to(_expand_back(xp, gy, self.shape, self.axes, self.keepdims), self.shape)
 
 
 class Mean(Sum):
@@ -72,4 +70,4 @@ class Max(Function):
         return y if self.keepdims else xp.reshape(y, tuple(n for i, n in enumerate(x.shape) if i not in self.axes))
 
     def backward(self, gy):
-        return _expand_back(self.xp, gy, self.axes, self.keepdims) * self.weights
+        return _expand_back(self.xp, gy, self.weights.shape, self.axes, self.keepdims) * self.weights

@@ -26,7 +26,8 @@ class Permute(Function):
 
     def forward(self, x):
         axes = self.axes if self.axes is not None else tuple(range(x.ndim))[::-1]
-        if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+        if (not all(-x.ndim <= a < x.ndim for a in axes)
+                or sorted(a % x.ndim for a in axes) != list(range(x.ndim))):
             raise ValueError(f"permute: axes {axes} are not a permutation of the {x.ndim} axes of "
                              f"shape {tuple(x.shape)}")
         self.perm = tuple(a % x.ndim for a in axes)
@@ -41,6 +42,8 @@ class Permute(Function):
 
 class BroadcastTo(Function):
     """y = x broadcast to ``shape``;  dL/dx = gy summed over the broadcast axes."""
+
+    name = "broadcast_to"
 
     def __init__(self, shape):
         self.shape = tuple(shape)
@@ -62,40 +65,65 @@ class GetItem(Function):
     """y = x[index] for basic (ints, slices, None, ...) and integer-array indices.
 
     dL/dx is zero except at the selected positions, where the gradient is scatter-added: an element
-    selected twice by an integer array receives both gradients.
+    selected twice by an integer array receives both gradients. One integer array on one axis with
+    full slices elsewhere (``x[idx]``, ``x[:, idx]``) is a ``take`` along that axis on every backend;
+    other integer-array indices follow NumPy's rules where the backend supports them.
     """
 
     def __init__(self, index):
         self.index = index
 
     def forward(self, x):
-        self.in_shape = x.shape
-        if self._rows() is not None:
-            xp, rows = self.xp, self._rows()
-            self.flat = xp.reshape(rows, (-1,))
-            out = xp.take(x, self.flat, axis=0)
-            return xp.reshape(out, tuple(rows.shape) + tuple(x.shape[1:]))
+        xp = self.xp
+        self.in_shape = tuple(x.shape)
+        for i in self.index:
+            if backend._namespace_of(i) is not None and not xp.isdtype(i.dtype, "integral"):
+                raise TypeError(f"getitem: index arrays must hold integers, got dtype {i.dtype} "
+                                "(for a boolean mask use rnnlab.where(mask, x, 0.0))")
+        self.take = _take_axis(self.index, x.ndim)
+        if self.take is not None:
+            axis, idx = self.take
+            self.flat = xp.reshape(idx, (-1,))
+            out = xp.take(x, self.flat, axis=axis)
+            return xp.reshape(out, self.in_shape[:axis] + tuple(idx.shape) + self.in_shape[axis + 1:])
+        if _is_basic(self.index) and any(i is None for i in self.index):
+            # the backward writes through the index without its new axes (setitem takes no None)
+            self.base = tuple(i for i in self.index if i is not None)
+            self.base_shape = tuple(x[self.base].shape)
         return x[self.index]
-
-    def _rows(self):
-        """The integer array when the index is one integer array (rows), else None."""
-        first = self.index[0]
-        rest = self.index[1:]
-        if backend._namespace_of(first) is not None and all(i is Ellipsis for i in rest):
-            return first
-        return None
 
     def backward(self, gy):
         xp = self.xp
-        if self._rows() is not None:
-            values = xp.reshape(gy, (-1,) + tuple(self.in_shape[1:]))
-            return backend.index_add(xp, self.in_shape, self.flat, values)
+        if self.take is not None:
+            axis, shape = self.take[0], self.in_shape
+            gy = xp.reshape(gy, shape[:axis] + (self.flat.shape[0],) + shape[axis + 1:])
+            front = (axis,) + tuple(i for i in range(len(shape)) if i != axis)
+            if axis:
+                gy = xp.permute_dims(gy, front)
+            gx = backend.index_add(xp, tuple(shape[i] for i in front), self.flat, gy)
+            return xp.permute_dims(gx, tuple(front.index(i) for i in range(len(shape)))) if axis else gx
         if _is_basic(self.index):
             gx = xp.zeros(self.in_shape, dtype=gy.dtype, **backend.device_kwargs(gy))
-            gx[self.index] = gy
+            if hasattr(self, "base"):
+                gx[self.base] = xp.reshape(gy, self.base_shape)
+            else:
+                gx[self.index] = gy
             return gx
         return backend.index_add(xp, self.in_shape, self.index, gy)
 
+
+def _take_axis(index, ndim):
+    """(axis, array) when ``index`` is one integer array among full slices and ``...``, else None."""
+    arrays = [k for k, i in enumerate(index) if backend._namespace_of(i) is not None]
+    if len(arrays) != 1:
+        return None
+    k = arrays[0]
+    full = slice(None)
+    if not all(i is Ellipsis or (isinstance(i, slice) and i == full) for j, i in enumerate(index) if j != k):
+        return None
+    if any(i is Ellipsis for i in index[:k]):
+        return ndim - (len(index) - k), index[k]
+    return k, index[k]
 
 
 class Concat(Function):
@@ -123,7 +151,7 @@ class Stack(Function):
 
     def backward(self, gy):
         axis = self.axis % gy.ndim
-        return tuple(gy[(slice(None),) * axis + (i,)] for i in range(gy.shape[axis]))
+        return tuple(gy[(slice(None),) * axis + (i, ...)] for i in range(gy.shape[axis]))
 
 
 class Split(Function):
@@ -146,6 +174,6 @@ def _split_at(xp, x, sizes, axis):
     axis = axis % x.ndim
     out, start = [], 0
     for n in sizes:
-        out.append(x[(slice(None),) * axis + (slice(start, start + n),)])
+        out.append(x[(slice(None),) * axis + (slice(start, start + n), ...)])
         start += n
     return out

@@ -1,0 +1,86 @@
+"""The independently recurrent cell (IndRNN, Li et al. 2018): one recurrent weight per unit."""
+from __future__ import annotations
+
+from ..engine import backend, init, ops
+from ..engine.module import Parameter
+from ._checks import positive_float, positive_int
+from .base import Cell
+from .fused import empty_like_steps, previous_states, step_norm
+
+
+class IndRNNCore:
+    """Raw-array loops of h_t = relu(D_t + u * h_{t-1}), given the drive D (T, B, H) (D_t = x_t W + b).
+
+    BPTT (the reference's manual loop): with dh_t = dL/dh_t from the output plus ``carry`` from step t+1,
+        delta_t = dh_t * 1[h_t > 0];   carry = delta_t * u;   dL/du = sum_t,b delta_t * h_{t-1};   dL/dD_t = delta_t.
+    """
+
+    state_names = ("h",)
+    n_params = 1
+    has_kernel = False
+
+    def forward(self, xp, D, params, states):
+        (u,), (h,) = params, states
+        h0, T = h, D.shape[0]
+        hs = empty_like_steps(xp, D, T, u.shape[0])
+        for t in range(T):
+            z = D[t, ...] + u * h
+            h = xp.where(z > 0, z, xp.zeros_like(z))
+            hs[t, ...] = h
+        return hs, (h,), (u, h0, hs)
+
+    def backward(self, xp, cache, dhs, dfinals, norms=None):
+        u, h0, hs = cache
+        (carry,) = dfinals
+        delta = empty_like_steps(xp, hs, hs.shape[0], hs.shape[-1])
+        for t in range(hs.shape[0] - 1, -1, -1):
+            dh = dhs[t, ...] + carry
+            if norms is not None:
+                norms.append(step_norm(xp, dh))
+            d = xp.where(hs[t, ...] > 0, dh, xp.zeros_like(dh))
+            delta[t, ...] = d
+            carry = d * u
+        du = xp.sum(delta * previous_states(xp, h0, hs), axis=(0, 1))
+        return delta, (du,), (carry,)
+
+
+class IndRNN(Cell):
+    """IndRNN cell:  h_t = relu(x_t W_ih + b + u * h_{t-1}),  u a vector (one recurrent weight per unit).
+
+    Parameters: ``weight_ih`` (D, H), ``weight_hh`` (H,) (the vector u), ``bias`` (H,). State: (h,), (B, H).
+    Recurrent weight bound (the reference's): before every forward over T steps the runner clamps
+    |u| <= mag^(1/T'), with T' = ``seq_len`` when given (set it to the full sequence length when training
+    with TBPTT, whose forwards are shorter) and T' = T otherwise. ``mag`` (MAG) is 5.0 in the reference code.
+    Initialization (seeded by ``rng``): u ~ U(0, mag^(1/seq_len)) (U(0, 1) without ``seq_len``, the limit
+    T -> infinity); W_ih U(-1/sqrt(D), 1/sqrt(D)) (``init.kaiming_uniform``); bias 0.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, mag: float = 5.0, seq_len: int | None = None, rng=None):
+        super().__init__(input_size, hidden_size)
+        name = type(self).__name__
+        self.mag = positive_float(name, "mag", mag)
+        self.seq_len = None if seq_len is None else positive_int(name, "seq_len", seq_len)
+        self.core = IndRNNCore()
+        rng = init.get_rng(rng)
+        H = hidden_size
+        high = self.bound(self.seq_len) if self.seq_len is not None else 1.0
+        self.weight_ih = Parameter(init.kaiming_uniform((input_size, H), input_size, rng))
+        self.weight_hh = Parameter(init.uniform((H,), 0.0, high, rng))
+        self.init_input_bias(init.zeros((H,)))
+
+    def bound(self, T: int) -> float:
+        """mag^(1/T): the largest |u| allowed for sequences of T steps."""
+        return self.mag ** (1.0 / T)
+
+    def prepare(self, T: int) -> None:
+        """Clamp |u| <= mag^(1/T') in place (T' = seq_len or T), outside the graph, as the reference does."""
+        b = self.bound(self.seq_len or T)
+        xp = backend.get_namespace(self.weight_hh.data)
+        self.weight_hh.data = xp.clip(self.weight_hh.data, -b, b)
+
+    def core_params(self) -> tuple:
+        return (self.weight_hh,)
+
+    def recur(self, drive, state):
+        """h_t = relu(drive + u * h_{t-1})."""
+        return (ops.relu(drive + self.weight_hh * state[0]),)

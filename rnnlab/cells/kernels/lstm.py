@@ -1,0 +1,231 @@
+"""The LSTM sequence kernel: forward over all steps, and BPTT written out, with per-step pointwise work
+compiled by numba and the matrix products left to BLAS.
+
+Gate order i, f, g, o (columns [0:H], [H:2H], [2H:3H], [3H:4H] of W_ih, W_hh and b):
+
+    z_t = x_t W_ih + h_{t-1} W_hh + b                       (B, 4H)
+    i = sigma(z_i),  f = sigma(z_f),  g = tanh(z_g),  o = sigma(z_o)
+    c_t = f * c_{t-1} + i * g,      h_t = o * tanh(c_t)      (B, H)
+
+BPTT, from t = T-1 down to 0, with dh_t = dL/dh_t from the outputs plus dz_{t+1} W_hh^T:
+
+    dc_t += dh_t * o * (1 - tanh(c_t)^2)          (dc_t arrives from step t+1 as dL/dc_t through c_{t+1})
+    dz_o = dh_t * tanh(c_t) * o (1 - o),   dz_i = dc_t * g * i (1 - i)
+    dz_g = dc_t * i * (1 - g^2),           dz_f = dc_t * c_{t-1} * f (1 - f)
+    dc_{t-1} = dc_t * f,                   dh_{t-1} += dz_t W_hh^T
+    dW_ih = sum_t x_t^T dz_t,   dW_hh = sum_t h_{t-1}^T dz_t,   db = sum_{t,b} dz_t,   dx_t = dz_t W_ih^T
+
+Speed: the input projection of all steps is one GEMM before the loop (or, when D = 1, a multiply fused
+into the pointwise kernel); each step is one GEMM plus one compiled pointwise kernel; dW_hh is one GEMM
+after the loop; buffers are allocated once, and the gate buffer is reused to hold dz in the backward pass.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import checks
+from .activations import flush, flush_array, flush_threshold, sigmoid, tanh
+from .jit import jit
+
+
+@jit
+def _cell_row(act, c_prev, c, h):
+    """One batch row, in place: act (4H,) holds z on entry and [i, f, g, o] on exit; c, h (H,) written."""
+    H = c.shape[0]
+    ai = act[:H]
+    af = act[H:2 * H]
+    ag = act[2 * H:3 * H]
+    ao = act[3 * H:]
+    for j in range(H):
+        ai[j] = sigmoid(ai[j])
+    for j in range(H):
+        af[j] = sigmoid(af[j])
+    for j in range(H):
+        ag[j] = tanh(ag[j])
+    for j in range(H):
+        ao[j] = sigmoid(ao[j])
+    for j in range(H):
+        c[j] = af[j] * c_prev[j] + ai[j] * ag[j]
+    for j in range(H):
+        h[j] = ao[j] * tanh(c[j])
+
+
+@jit
+def lstm_step_forward(xw, hw, bias, x, w, fuse_input, c_prev, act, c, h):
+    """One step's pointwise work. z = xw + hw + b, or z = x[b] w + hw + b when ``fuse_input`` (D = 1).
+
+    xw (B, 4H) the hoisted input projection x_t W_ih (may be ``act`` itself), hw (B, 4H) = h_{t-1} W_hh,
+    bias, w (4H,), x (B,); writes act (B, 4H) = [i, f, g, o], c and h (B, H).
+    """
+    B, G = hw.shape
+    for r in range(B):
+        a = act[r]
+        hr = hw[r]
+        if fuse_input:
+            xv = x[r]
+            for j in range(G):
+                a[j] = xv * w[j] + hr[j] + bias[j]
+        else:
+            xr = xw[r]
+            for j in range(G):
+                a[j] = xr[j] + hr[j] + bias[j]
+        _cell_row(a, c_prev[r], c[r], h[r])
+
+
+@jit
+def lstm_step_backward(dh_out, dh_rec, act, c, c_prev, dc, db, threshold,
+                       fuse_input, x, w, dx, dw, dh_row, tc_row):
+    """One step of BPTT's pointwise work (equations in the module docstring), flushing tiny values.
+
+    dh_out (B, H) dL/dh_t from the outputs; dh_rec (B, H) = dz_{t+1} W_hh^T; act (B, 4H) [i, f, g, o] on
+    entry, dz_t on exit; c, c_prev (B, H); dc (B, H) dL/dc_t on entry, dL/dc_{t-1} on exit; db (4H,) += the
+    column sums of dz_t. When ``fuse_input`` (D = 1): dx (B,) = dz_t w and dw (4H,) += x^T dz_t.
+    dh_row, tc_row (H,) scratch.
+    """
+    B, H = c.shape
+    for r in range(B):
+        a = act[r]
+        ai = a[:H]
+        af = a[H:2 * H]
+        ag = a[2 * H:3 * H]
+        ao = a[3 * H:]
+        dcr = dc[r]
+        cr = c[r]
+        cp = c_prev[r]
+        dho = dh_out[r]
+        dhr = dh_rec[r]
+        for j in range(H):
+            dh_row[j] = flush(dho[j] + dhr[j], threshold)
+        for j in range(H):
+            tc_row[j] = tanh(cr[j])
+        one = tc_row.dtype.type(1.0)
+        for j in range(H):
+            dcr[j] = dcr[j] + dh_row[j] * ao[j] * (one - tc_row[j] * tc_row[j])
+        for j in range(H):
+            ao[j] = flush(dh_row[j] * tc_row[j] * ao[j] * (one - ao[j]), threshold)
+        for j in range(H):
+            i = ai[j]
+            g = ag[j]
+            ai[j] = flush(dcr[j] * g * i * (one - i), threshold)
+            ag[j] = flush(dcr[j] * i * (one - g * g), threshold)
+        for j in range(H):
+            f = af[j]
+            af[j] = flush(dcr[j] * cp[j] * f * (one - f), threshold)
+            dcr[j] = flush(dcr[j] * f, threshold)
+        for j in range(4 * H):
+            db[j] += a[j]
+        if fuse_input:
+            xv = x[r]
+            s = a[0] - a[0]
+            for j in range(4 * H):
+                s += a[j] * w[j]
+            dx[r] = s
+            for j in range(4 * H):
+                dw[j] += xv * a[j]
+
+
+class LSTMCache:
+    """What ``lstm_backward`` needs from ``lstm_forward``. Its gate buffer (T, B, 4H) is overwritten by the
+    backward pass (it becomes dz), so a cache serves one backward pass; a second raises an error."""
+
+    __slots__ = ("x", "W_ih", "W_hh", "h0", "c0", "act", "cs", "hs", "used")
+
+    def __init__(self, x, W_ih, W_hh, h0, c0, act, cs, hs):
+        self.x, self.W_ih, self.W_hh, self.h0, self.c0 = x, W_ih, W_hh, h0, c0
+        self.act, self.cs, self.hs = act, cs, hs
+        self.used = False
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
+def lstm_forward(x, W_ih, W_hh, b, h0, c0):
+    """Run the LSTM over a sequence: x (T, B, D), W_ih (D, 4H), W_hh (H, 4H), b (4H,), h0, c0 (B, H).
+
+    Returns (hs, c_T, cache): hs (T, B, H) every h_t (read-only: the cache holds it), c_T (B, H) the final
+    cell state, and the cache for :func:`lstm_backward`. float32 or float64, one dtype for all.
+    """
+    fn = "lstm_forward"
+    x, W_ih, W_hh, b, states = checks.sequence_inputs(fn, 4, x, W_ih, W_hh, b, {"h0": h0, "c0": c0})
+    h0, c0 = states["h0"], states["c0"]
+    T, B, D = x.shape
+    H = W_hh.shape[0]
+    dtype = x.dtype
+    act = np.empty((T, B, 4 * H), dtype)
+    cs = np.empty((T, B, H), dtype)
+    hs = np.empty((T, B, H), dtype)
+    hw = np.empty((B, 4 * H), dtype)
+    fuse = D == 1
+    if fuse:
+        x_rows, w = x.reshape(T, B), W_ih[0]
+    else:
+        np.matmul(x.reshape(T * B, D), W_ih, out=act.reshape(T * B, 4 * H))
+        x_rows, w = np.zeros((T, 1), dtype), b
+    h_prev, c_prev = h0, c0
+    for t in range(T):
+        np.matmul(h_prev, W_hh, out=hw)
+        lstm_step_forward(act[t], hw, b, x_rows[t], w, fuse, c_prev, act[t], cs[t], hs[t])
+        h_prev, c_prev = hs[t], cs[t]
+    return _read_only(hs), cs[T - 1].copy(), LSTMCache(x, W_ih, W_hh, h0, c0, act, cs, hs)
+
+
+def lstm_backward(cache, dhs, dhT, dcT):
+    """BPTT through a whole sequence. dhs (T, B, H) = dL/dh_t from the outputs (None: zero), dhT, dcT (B, H)
+    = dL/dh_{T-1}, dL/dc_{T-1} from beyond the sequence (None: zero).
+
+    Returns (dx (T, B, D), dW_ih (D, 4H), dW_hh (H, 4H), db (4H,), dh0 (B, H), dc0 (B, H)), every value of
+    magnitude below ``flush_threshold(dtype)`` flushed to zero.
+    """
+    fn = "lstm_backward"
+    if not isinstance(cache, LSTMCache):
+        raise TypeError(f"{fn}: cache must be the LSTMCache that lstm_forward returned, got "
+                        f"{type(cache).__name__}")
+    if cache.used:
+        raise RuntimeError(f"{fn}: this cache was already used by a backward pass (its gate buffer is "
+                           "overwritten to save memory); run lstm_forward again")
+    x, W_ih, W_hh, act, cs, hs = cache.x, cache.W_ih, cache.W_hh, cache.act, cache.cs, cache.hs
+    T, B, D = x.shape
+    H = W_hh.shape[0]
+    dtype = x.dtype
+    dhs = checks.output_gradient(fn, "dhs", dhs, (T, B, H), dtype, "(T, B, H)")
+    dhT = checks.output_gradient(fn, "dhT", dhT, (B, H), dtype, "(B, H)")
+    dcT = checks.output_gradient(fn, "dcT", dcT, (B, H), dtype, "(B, H)")
+    cache.used = True
+    threshold = flush_threshold(dtype)
+    dh_rec = np.zeros((B, H), dtype) if dhT is None else dhT.copy()
+    dc = np.zeros((B, H), dtype) if dcT is None else dcT.copy()
+    zeros = np.zeros((B, H), dtype)
+    db = np.zeros(4 * H, dtype)
+    scratch = np.empty((2, H), dtype)
+    fuse = D == 1
+    if fuse:
+        x_rows, w = x.reshape(T, B), W_ih[0]
+        dx = np.empty((T, B, 1), dtype)
+        dx_rows, dw = dx.reshape(T, B), np.zeros(4 * H, dtype)
+    else:
+        x_rows = dx_rows = np.zeros((T, 1), dtype)
+        w = dw = db
+    W_hh_T = W_hh.T
+    for t in range(T - 1, -1, -1):
+        c_prev = cs[t - 1] if t > 0 else cache.c0
+        lstm_step_backward(zeros if dhs is None else dhs[t], dh_rec, act[t], cs[t], c_prev, dc, db, threshold,
+                           fuse, x_rows[t], w, dx_rows[t], dw, scratch[0], scratch[1])
+        np.matmul(act[t], W_hh_T, out=dh_rec)
+    dz = act
+    dW_hh = cache.h0.T @ dz[0]
+    if T > 1:
+        dW_hh += hs[:-1].reshape((T - 1) * B, H).T @ dz[1:].reshape((T - 1) * B, 4 * H)
+    if fuse:
+        dW_ih = dw.reshape(1, 4 * H)
+    else:
+        dz2 = dz.reshape(T * B, 4 * H)
+        dW_ih = x.reshape(T * B, D).T @ dz2
+        dx = (dz2 @ W_ih.T).reshape(T, B, D)
+    cache.act = cache.cs = None
+    grads = (dx, dW_ih, dW_hh, db, dh_rec, dc)
+    for g in grads:
+        flush_array(g, threshold)
+    return grads

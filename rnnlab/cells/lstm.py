@@ -1,0 +1,134 @@
+"""The LSTM cell, gate order i, f, g, o."""
+from __future__ import annotations
+
+from ..engine import backend, init, ops
+from ..engine.module import Parameter
+from ._checks import one_of
+from .base import Cell, split_gates
+from .fused import empty_like_steps, previous_states, sigmoid, step_norm, sum_steps_matmul
+
+LSTM_INITS = ("reference", "uniform")
+
+
+class LSTMCore:
+    """Raw-array loops of the LSTM given the drive D (T, B, 4H) (D_t = x_t W_ih + b):
+
+        z_t = D_t + h_{t-1} U,   [i, f, g, o] = [sigma, sigma, tanh, sigma](z_t split in four (B, H) blocks)
+        c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)
+
+    BPTT, with dh_t = dL/dh_t (output + through step t+1) and dc_t = dL/dc_t through step t+1 plus h_t's share:
+        do = dh_t tanh(c_t);   dc_t += dh_t o (1 - tanh(c_t)^2)
+        di = dc_t g;  dg = dc_t i;  df = dc_t c_{t-1};   dL/dc_{t-1} = dc_t f
+        dz_t = [di i(1-i), df f(1-f), dg (1-g^2), do o(1-o)];   dL/dh_{t-1} = dz_t U^T
+        dL/dU = sum_t h_{t-1}^T dz_t (one matmul after the loop);   dL/dD_t = dz_t.
+    """
+
+    state_names = ("h", "c")
+    n_params = 1
+    has_kernel = True
+
+    def forward(self, xp, D, params, states):
+        (U,), (h, c) = params, states
+        h0, c0, T = h, c, D.shape[0]
+        H = U.shape[0]
+        hs = empty_like_steps(xp, D, T, H)
+        cs = empty_like_steps(xp, D, T, H)
+        tanh_cs = empty_like_steps(xp, D, T, H)
+        gates = empty_like_steps(xp, D, T, 4 * H)
+        for t in range(T):
+            z = D[t, ...] + xp.matmul(h, U)
+            act = xp.concat([sigmoid(xp, z[:, :2 * H]), xp.tanh(z[:, 2 * H:3 * H]), sigmoid(xp, z[:, 3 * H:])],
+                            axis=1)
+            i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
+            c = f * c + i * g
+            tanh_c = xp.tanh(c)
+            h = o * tanh_c
+            hs[t, ...], cs[t, ...], tanh_cs[t, ...], gates[t, ...] = h, c, tanh_c, act
+        return hs, (h, c), (U, h0, c0, hs, cs, tanh_cs, gates)
+
+    def backward(self, xp, cache, dhs, dfinals, norms=None):
+        U, h0, c0, hs, cs, tanh_cs, gates = cache
+        dh_next, dc_next = dfinals
+        T, H = hs.shape[0], hs.shape[-1]
+        dZ = empty_like_steps(xp, hs, T, 4 * H)
+        for t in range(T - 1, -1, -1):
+            dh = dhs[t, ...] + dh_next
+            if norms is not None:
+                norms.append(step_norm(xp, dh))
+            act, tanh_c = gates[t, ...], tanh_cs[t, ...]
+            i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
+            c_prev = cs[t - 1, ...] if t > 0 else c0
+            do = dh * tanh_c
+            dc = dc_next + dh * o * (1 - tanh_c * tanh_c)
+            di, df, dg = dc * g, dc * c_prev, dc * i
+            dc_next = dc * f
+            dz = xp.concat([di * i * (1 - i), df * f * (1 - f), dg * (1 - g * g), do * o * (1 - o)], axis=1)
+            dZ[t, ...] = dz
+            dh_next = xp.matmul(dz, U.T)
+        dU = sum_steps_matmul(xp, previous_states(xp, h0, hs), dZ)
+        return dZ, (dU,), (dh_next, dc_next)
+
+    def kernel_forward(self, kernels, x, W_ih, b, params, states):
+        hs, cT, cache = kernels.lstm_forward(x, W_ih, params[0], b, states[0], states[1])
+        return hs, (hs[-1, ...], cT), cache
+
+    def kernel_backward(self, kernels, cache, dhs, dfinals):
+        dx, dW_ih, dW_hh, db, dh0, dc0 = kernels.lstm_backward(cache, dhs, dfinals[0], dfinals[1])
+        return dx, dW_ih, db, (dW_hh,), (dh0, dc0)
+
+
+def lstm_weights(init_kind: str, D: int, H: int, forget_bias: float, rng):
+    """(W_ih (D, 4H), W_hh (H, 4H), b (4H,)) at initialization.
+
+    'reference' (the MomentumRNN authors' code): W_ih orthogonal; W_hh the identity on the input-gate block
+    and zero elsewhere; b zero except the forget-gate block, ``forget_bias``. 'uniform' (PyTorch's nn.LSTM):
+    weights U(-1/sqrt(H), 1/sqrt(H)), and b zero except the forget gate as above.
+    """
+    host = backend.host
+    if init_kind == "reference":
+        W_ih = init.orthogonal((D, 4 * H), rng)
+        W_hh = backend.asarray(host.concat([host.eye(H), host.zeros((H, 3 * H))], axis=1),
+                               like=W_ih, dtype=W_ih.dtype)
+    else:
+        W_ih = init.kaiming_uniform((D, 4 * H), H, rng)
+        W_hh = init.kaiming_uniform((H, 4 * H), H, rng)
+    b = host.zeros(4 * H)
+    b[H:2 * H] = forget_bias
+    return W_ih, W_hh, backend.asarray(b, like=W_ih, dtype=W_ih.dtype)
+
+
+class LSTM(Cell):
+    """LSTM cell (Hochreiter & Schmidhuber, with the forget gate of Gers et al.), gate order i, f, g, o:
+
+        [i_t, f_t, g_t, o_t] = [sigma, sigma, tanh, sigma](x_t W_ih + b + h_{t-1} W_hh)
+        c_t = f_t * c_{t-1} + i_t * g_t,    h_t = o_t * tanh(c_t)
+
+    Parameters: ``weight_ih`` (D, 4H), ``weight_hh`` (H, 4H), ``bias`` (4H,), each 4H axis laid out as the
+    blocks [i | f | g | o]. State: (h, c), each (B, H).
+    ``weight_init``: 'reference' (default; the MomentumRNN code's: W_ih orthogonal, W_hh identity on the input-gate
+    block and zero elsewhere) or 'uniform' (PyTorch's). ``forget_bias``: the forget-gate bias at
+    initialization, 2.0 by default, as the reference code (which sets 1 in each of PyTorch's two biases).
+    ``rng``: seed (int), numpy Generator, or None for the global generator.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, forget_bias: float = 2.0,
+                 weight_init: str = "reference", rng=None):
+        super().__init__(input_size, hidden_size)
+        one_of(type(self).__name__, "weight_init", weight_init, LSTM_INITS)
+        self.core = LSTMCore()
+        W_ih, W_hh, b = lstm_weights(weight_init, input_size, hidden_size, float(forget_bias),
+                                    init.get_rng(rng))
+        self.weight_ih = Parameter(W_ih)
+        self.weight_hh = Parameter(W_hh)
+        self.init_input_bias(b)
+
+    def core_params(self) -> tuple:
+        return (self.weight_hh,)
+
+    def recur(self, drive, state):
+        """(h_t, c_t) from the drive (B, 4H) that stands for x_t W_ih + b, and (h_{t-1}, c_{t-1})."""
+        h, c = state[0], state[1]
+        zi, zf, zg, zo = split_gates(drive + h @ self.weight_hh, 4)
+        c = ops.sigmoid(zf) * c + ops.sigmoid(zi) * ops.tanh(zg)
+        h = ops.sigmoid(zo) * ops.tanh(c)
+        return h, c

@@ -1,0 +1,106 @@
+"""The Elman RNN cell: h_t = phi(x_t W_ih + b + h_{t-1} W_hh), phi = tanh or relu."""
+from __future__ import annotations
+
+from ..engine import init, ops
+from ..engine.module import Parameter
+from ._checks import one_of
+from .base import Cell
+from .fused import empty_like_steps, previous_states, step_norm, sum_steps_matmul
+
+NONLINEARITIES = ("tanh", "relu")
+RECURRENT_INITS = ("uniform", "orthogonal", "identity")
+
+
+class RNNCore:
+    """Raw-array loops of h_t = phi(D_t + h_{t-1} U), given the drive D (T, B, H) (D_t = x_t W_ih + b).
+
+    BPTT: with dh_t = dL/dh_t from the output plus dL/dh_t through step t+1,
+        dz_t = dh_t * phi'(z_t),   dL/dh_{t-1} (through step t) = dz_t U^T,
+        dL/dU = sum_t h_{t-1}^T dz_t (one matmul after the loop),   dL/dD_t = dz_t.
+    phi'(z) is 1 - h^2 for tanh and 1[h > 0] for relu (0 at the kink).
+    """
+
+    state_names = ("h",)
+    n_params = 1
+    has_kernel = True
+
+    def __init__(self, nonlinearity: str):
+        self.nonlinearity = nonlinearity
+
+    def phi(self, xp, z):
+        return xp.tanh(z) if self.nonlinearity == "tanh" else xp.where(z > 0, z, xp.zeros_like(z))
+
+    def backprop_phi(self, xp, h, dh):
+        """dL/dz = dL/dh * phi'(z), written with h = phi(z)."""
+        return dh * (1 - h * h) if self.nonlinearity == "tanh" else xp.where(h > 0, dh, xp.zeros_like(dh))
+
+    def forward(self, xp, D, params, states):
+        (U,), (h,) = params, states
+        h0, T = h, D.shape[0]
+        hs = empty_like_steps(xp, D, T, U.shape[0])
+        for t in range(T):
+            h = self.phi(xp, D[t, ...] + xp.matmul(h, U))
+            hs[t, ...] = h
+        return hs, (h,), (U, h0, hs)
+
+    def backward(self, xp, cache, dhs, dfinals, norms=None):
+        U, h0, hs = cache
+        (dh_next,) = dfinals
+        dZ = empty_like_steps(xp, hs, hs.shape[0], hs.shape[-1])
+        for t in range(hs.shape[0] - 1, -1, -1):
+            dh = dhs[t, ...] + dh_next
+            if norms is not None:
+                norms.append(step_norm(xp, dh))
+            dz = self.backprop_phi(xp, hs[t, ...], dh)
+            dZ[t, ...] = dz
+            dh_next = xp.matmul(dz, U.T)
+        dU = sum_steps_matmul(xp, previous_states(xp, h0, hs), dZ)
+        return dZ, (dU,), (dh_next,)
+
+    def kernel_forward(self, kernels, x, W_ih, b, params, states):
+        hs, cache = kernels.rnn_forward(x, W_ih, params[0], b, states[0], self.nonlinearity)
+        return hs, (hs[-1, ...],), cache
+
+    def kernel_backward(self, kernels, cache, dhs, dfinals):
+        dx, dW_ih, dW_hh, db, dh0 = kernels.rnn_backward(cache, dhs, dfinals[0])
+        return dx, dW_ih, db, (dW_hh,), (dh0,)
+
+
+def recurrent_weight(kind: str, H: int, rng):
+    """W_hh (H, H): U(-1/sqrt(H), 1/sqrt(H)) ('uniform', PyTorch's nn.RNN), orthogonal, or the identity (IRNN)."""
+    if kind == "orthogonal":
+        return init.orthogonal((H, H), rng)
+    if kind == "identity":
+        return init.identity(H)
+    return init.kaiming_uniform((H, H), H, rng)
+
+
+class RNN(Cell):
+    """Elman RNN cell:  h_t = phi(x_t W_ih + b + h_{t-1} W_hh),  phi = tanh (default) or relu.
+
+    Parameters: ``weight_ih`` (D, H), ``weight_hh`` (H, H), ``bias`` (H,). State: (h,), h (B, H).
+    Initialization (seeded by ``rng``: a numpy Generator, an int seed, or None for the global generator):
+    PyTorch's nn.RNN, every entry U(-1/sqrt(H), 1/sqrt(H)); ``weight_hh_init`` = 'orthogonal' or
+    'identity' (Le et al.'s IRNN, for relu) replaces the recurrent weight's.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh",
+                 weight_hh_init: str = "uniform", rng=None):
+        super().__init__(input_size, hidden_size)
+        name = type(self).__name__
+        self.nonlinearity = one_of(name, "nonlinearity", nonlinearity, NONLINEARITIES)
+        one_of(name, "weight_hh_init", weight_hh_init, RECURRENT_INITS)
+        self.core = RNNCore(nonlinearity)
+        rng = init.get_rng(rng)
+        H = hidden_size
+        self.weight_ih = Parameter(init.kaiming_uniform((input_size, H), H, rng))
+        self.weight_hh = Parameter(recurrent_weight(weight_hh_init, H, rng))
+        self.init_input_bias(init.kaiming_uniform((H,), H, rng))
+
+    def core_params(self) -> tuple:
+        return (self.weight_hh,)
+
+    def recur(self, drive, state):
+        """h_t = phi(drive + h_{t-1} W_hh)."""
+        z = drive + state[0] @ self.weight_hh
+        return (ops.tanh(z) if self.nonlinearity == "tanh" else ops.relu(z),)

@@ -1,0 +1,171 @@
+"""One registry of the papers' tasks: ``load_task(name, data_dir=None, **options)`` -> :class:`Task`."""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .adding import adding_dataset
+from .copying import NUM_INPUT_SYMBOLS, NUM_OUTPUT_CLASSES, copying_baseline, copying_dataset
+from .har import har_datasets
+from .loader import BatchLoader, TokenStreamLoader
+from .mnist import mnist_datasets
+from .ptb import load_ptb
+from .sequence import SequenceDataset
+
+__all__ = ["Task", "TASKS", "load_task", "task_options"]
+
+
+@dataclass
+class Task:
+    """A task's data and what a training program needs to know about it.
+
+    * ``train``, ``test`` (and ``valid`` where the data set has one): :class:`SequenceDataset` for the
+      sequence tasks; token ids (L,) int64 for ``ptb``.
+    * ``input_kind``: ``"float"`` (inputs (T, B, input_size)) or ``"tokens"`` (inputs (k, B) int64 ids in
+      [0, input_size), for an embedding).
+    * ``target``: ``"last"`` (one target per sequence, predicted from the last step: (B,) classes or (B, 1)
+      values), ``"every_step"`` (classes (T, B)), ``"next_token"`` (classes (k, B), the next token).
+    * ``loss``: ``"mse"`` or ``"cross_entropy"``; ``metric``: ``"mse"``, ``"accuracy"`` or ``"perplexity"``.
+    * ``output_size``: classes (``num_classes``) or regression outputs; ``seq_len``: T (None for ``ptb``,
+      whose chunk length is the loader's ``bptt``).
+    * ``baseline_loss``: the test loss of the best prediction that ignores the inputs (for adding: predicting
+      the training targets' mean, ~1/6; copying: 10 log(8)/(T + 20); classification: the training class
+      frequencies; ptb: the unigram distribution), the level a model must beat.
+    * ``info``: task-specific details (normalization statistics, permutation, class merge, vocabulary).
+    """
+    name: str
+    train: SequenceDataset | np.ndarray
+    test: SequenceDataset | np.ndarray
+    input_size: int
+    output_size: int
+    input_kind: str
+    target: str
+    loss: str
+    metric: str
+    seq_len: int | None
+    num_classes: int | None
+    baseline_loss: float
+    valid: SequenceDataset | np.ndarray | None = None
+    info: dict = field(default_factory=dict)
+
+    def split(self, name: str):
+        """The data of split ``name`` (``train``, ``valid`` or ``test``)."""
+        data = {"train": self.train, "valid": self.valid, "test": self.test}.get(name)
+        if data is None:
+            have = ", ".join(s for s in ("train", "valid", "test") if getattr(self, s) is not None)
+            raise ValueError(f"Task.split: task {self.name!r} has no split {name!r}; it has {have}")
+        return data
+
+    def loader(self, split: str, batch_size: int, *, shuffle: bool | None = None, seed: int = 0,
+               drop_last: bool = False, bptt: int | None = None, rank: int = 0, world_size: int = 1):
+        """A :class:`BatchLoader` over ``split`` (shuffled by default for ``train`` only), or for ``ptb`` a
+        :class:`TokenStreamLoader` with chunks of ``bptt`` steps (required)."""
+        data = self.split(split)
+        if self.input_kind == "tokens":
+            if bptt is None:
+                raise ValueError(f"Task.loader: task {self.name!r} serves TBPTT chunks; pass bptt (chunk length)")
+            return TokenStreamLoader(data, batch_size, bptt, rank=rank, world_size=world_size)
+        return BatchLoader(data, batch_size, shuffle=(split == "train") if shuffle is None else shuffle,
+                           seed=seed, drop_last=drop_last, rank=rank, world_size=world_size)
+
+
+def _class_baseline(train_labels: np.ndarray, test_labels: np.ndarray, num_classes: int) -> float:
+    """Cross-entropy on the test labels of predicting the training class frequencies."""
+    p = np.bincount(train_labels.ravel(), minlength=num_classes) / train_labels.size
+    counts = np.bincount(test_labels.ravel(), minlength=num_classes)
+    with np.errstate(divide="ignore"):
+        logp = np.where(counts > 0, np.log(p), 0.0)
+    return float(-(counts * logp).sum() / counts.sum())
+
+
+def _adding(data_dir, *, seq_len: int = 100, n_train: int = 20_000, n_test: int = 2_000, seed: int = 0,
+            target: str = "sum") -> Task:
+    train = adding_dataset(n_train, seq_len, [seed, 0], target=target)
+    test = adding_dataset(n_test, seq_len, [seed, 1], target=target)
+    baseline = float(np.mean((test.targets - train.targets.mean()) ** 2))
+    return Task("adding", train, test, input_size=2, output_size=1, input_kind="float", target="last",
+                loss="mse", metric="mse", seq_len=seq_len, num_classes=None, baseline_loss=baseline,
+                info={"target": target})
+
+
+def _copying(data_dir, *, seq_len: int = 100, n_train: int = 20_000, n_test: int = 2_000, seed: int = 0) -> Task:
+    train = copying_dataset(n_train, seq_len, [seed, 0])
+    test = copying_dataset(n_test, seq_len, [seed, 1])
+    return Task("copying", train, test, input_size=NUM_INPUT_SYMBOLS, output_size=NUM_OUTPUT_CLASSES,
+                input_kind="float", target="every_step", loss="cross_entropy", metric="accuracy",
+                seq_len=train.seq_len, num_classes=NUM_OUTPUT_CLASSES, baseline_loss=copying_baseline(seq_len),
+                info={"blanks": seq_len})
+
+
+def _mnist(variant: str, name: str):
+    def make(data_dir, *, download: bool = True, **options) -> Task:
+        train, test, info = mnist_datasets(variant, data_dir, download=download, **options)
+        return Task(name, train, test, input_size=train.input_size, output_size=10, input_kind="float",
+                    target="last", loss="cross_entropy", metric="accuracy", seq_len=train.seq_len, num_classes=10,
+                    baseline_loss=_class_baseline(train.targets, test.targets, 10), info=info)
+    return make
+
+
+def _mnist_permuted(data_dir, *, download: bool = True, permutation_seed: int = 0) -> Task:
+    return _mnist("permuted", "mnist-permuted")(data_dir, download=download, permutation_seed=permutation_seed)
+
+
+def _har(name: str, default_noise: float):
+    def make(data_dir, *, merge: dict | None = None, noise_variance: float = default_noise, seed: int = 0) -> Task:
+        train, test, info = har_datasets(data_dir, merge=merge, noise_variance=noise_variance, seed=seed)
+        c = info["num_classes"]
+        return Task(name, train, test, input_size=train.input_size, output_size=c, input_kind="float",
+                    target="last", loss="cross_entropy", metric="accuracy", seq_len=train.seq_len, num_classes=c,
+                    baseline_loss=_class_baseline(train.targets, test.targets, c),
+                    info={**info, "noise_variance": noise_variance})
+    return make
+
+
+def _ptb(data_dir, *, download: bool = True) -> Task:
+    corpus = load_ptb(data_dir, download=download)
+    v = len(corpus.vocab)
+    return Task("ptb", corpus.train, corpus.test, valid=corpus.valid, input_size=v, output_size=v,
+                input_kind="tokens", target="next_token", loss="cross_entropy", metric="perplexity",
+                seq_len=None, num_classes=v, baseline_loss=_class_baseline(corpus.train, corpus.test, v),
+                info={"vocab": corpus.vocab})
+
+
+_FACTORIES = {
+    "adding": _adding,
+    "copying": _copying,
+    "mnist-row": _mnist("row", "mnist-row"),
+    "mnist-pixel": _mnist("pixel", "mnist-pixel"),
+    "mnist-permuted": _mnist_permuted,
+    "har2": _har("har2", 0.0),
+    "har2-noisy": _har("har2-noisy", 2.0),
+    "ptb": _ptb,
+}
+TASKS = tuple(_FACTORIES)
+"""The task names :func:`load_task` knows."""
+
+
+def task_options(name: str) -> dict:
+    """The options task ``name`` accepts, with their defaults."""
+    params = inspect.signature(_FACTORIES[name]).parameters
+    return {p.name: p.default for p in params.values() if p.kind is p.KEYWORD_ONLY}
+
+
+def load_task(name: str, data_dir=None, **options) -> Task:
+    """The task ``name`` (one of :data:`TASKS`) with its train and test data, see :class:`Task`.
+
+    ``data_dir``: the data directory (see :func:`rnnlab.datasets.data_root`; unused by the generated tasks).
+    ``options`` per task (defaults from :func:`task_options`): adding: seq_len, n_train, n_test, seed,
+    target (``sum`` or ``range_sum``); copying: seq_len (T blanks), n_train, n_test, seed; mnist-*: download
+    (mnist-permuted also permutation_seed); har2, har2-noisy: merge, noise_variance (0 and 2), seed;
+    ptb: download. Unknown names and options raise ``ValueError``.
+    """
+    if name not in _FACTORIES:
+        raise ValueError(f"load_task: unknown task {name!r}; expected one of {', '.join(TASKS)}")
+    allowed = task_options(name)
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ValueError(f"load_task: unknown option(s) {', '.join(map(repr, unknown))} for task {name!r}; "
+                         f"it accepts {', '.join(allowed) or 'none'}")
+    return _FACTORIES[name](data_dir, **options)

@@ -1,0 +1,83 @@
+"""``rnnlab plot RUN_DIR [RUN_DIR ...]``: loss and metric curves (several runs overlaid), and gradient norms.
+
+Reads each run's ``metrics.jsonl`` (and ``grad_norms.npz`` when the run recorded the per-time-step
+norms ||dL/dh_t||) and writes PNG files into the first run directory, or into ``--out``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np  # host-side plotting data
+
+
+def read_metrics(run_dir) -> list[dict]:
+    path = Path(run_dir) / "metrics.jsonl"
+    if not path.exists():
+        raise FileNotFoundError(f"plot: {path} does not exist (is {run_dir} a run directory of rnnlab train?)")
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _metric_name(records) -> str | None:
+    for key in ("accuracy", "perplexity"):
+        if any(key in r for r in records):
+            return key
+    return None
+
+
+def plot_runs(run_dirs, out_dir=None) -> list[Path]:
+    """Write ``loss.png`` (train and test loss against step), the metric's PNG, and ``grad_norms.png``."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise RuntimeError("plot: matplotlib is not installed: pip install 'rnnlab[plot]'") from exc
+    run_dirs = [Path(d) for d in run_dirs]
+    out = Path(out_dir) if out_dir else run_dirs[0]
+    out.mkdir(parents=True, exist_ok=True)
+    runs = [(d, read_metrics(d)) for d in run_dirs]
+    written = []
+    metric = next((m for m in (_metric_name(r) for _, r in runs) if m), None)
+    for key, fname in (("loss", "loss.png"), (metric, f"{metric}.png")):
+        if key is None:
+            continue
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for d, records in runs:
+            label = d.name if len(runs) > 1 else ""
+            for split, style in (("train", "-"), ("test", "o-")):
+                pts = [(r["step"], r[key]) for r in records if r.get("split") == split and key in r]
+                if pts:
+                    s, v = zip(*pts)
+                    ax.plot(s, v, style, label=f"{label} {split}".strip(), alpha=0.4 if split == "train" else 1,
+                            markersize=3)
+        ax.set_xlabel("optimizer step")
+        ax.set_ylabel(key)
+        if key == "loss" or key == "perplexity":
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend()
+        ax.set_title(f"{key} ({', '.join(d.name for d in run_dirs)})")
+        fig.tight_layout()
+        fig.savefig(out / fname, dpi=110)
+        plt.close(fig)
+        written.append(out / fname)
+    norm_runs = [(d, d / "grad_norms.npz") for d in run_dirs if (d / "grad_norms.npz").exists()]
+    if norm_runs:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for d, path in norm_runs:
+            with np.load(path, allow_pickle=False) as z:
+                for name in z.files:
+                    norms = z[name]
+                    ax.semilogy(np.arange(1, norms.shape[-1] + 1), np.maximum(norms.reshape(-1, norms.shape[-1])[-1], 1e-300),
+                                label=f"{d.name} {name}")
+        ax.set_xlabel("time step t")
+        ax.set_ylabel("||dL/dh_t||")
+        ax.set_title("gradient flow through time")
+        ax.grid(alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / "grad_norms.png", dpi=110)
+        plt.close(fig)
+        written.append(out / "grad_norms.png")
+    return written

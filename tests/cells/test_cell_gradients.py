@@ -1,0 +1,39 @@
+"""Every cell on both paths: gradients wrt the input, the initial state and every parameter against central
+finite differences (float64), over generated lengths, batches, sizes, layer counts and hyperparameters."""
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import rnnlab
+from cell_configs import FAMILIES, FIXTURE_SETTINGS, Config, build, configs, flat, host_inputs, nest, tensors
+
+PATHS = [pytest.param(True, id="fused"), pytest.param(False, id="composed")]
+
+
+def _check(config: Config, fused: bool, fast: bool):
+    rnn = build(config, fused)
+    x_host, state_host = host_inputs(config, rnn)
+    x, state = tensors(x_host, state_host)
+    states = flat(state)
+
+    def fn(x, *rest):
+        out, final = rnn(x, nest(rest[:len(states)], rnn), t0=config.t0)
+        return (out, *flat(final))
+
+    assert rnnlab.gradcheck(fn, [x, *states, *rnn.parameters()], fast=fast)
+
+
+@pytest.mark.parametrize("fused", PATHS)
+@pytest.mark.parametrize("family", FAMILIES)
+@FIXTURE_SETTINGS
+@given(data=st.data())
+def test_gradients_match_finite_differences_along_random_directions(family, fused, backend_name, float64, data):
+    _check(data.draw(configs(family)), fused, fast=True)
+
+
+@pytest.mark.parametrize("fused", PATHS)
+@pytest.mark.parametrize("family", FAMILIES)
+def test_full_jacobian_matches_finite_differences_on_a_tiny_stack(family, fused, backend_name, float64):
+    hyper = {"NesterovRNN": {"restart": 2}, "NesterovLSTM": {"restart": 0}, "RNN": {"nonlinearity": "relu"}}
+    _check(Config(family, T=3, B=2, D=2, sizes=[2, 2], hyper=hyper.get(family, {}), seed=7, t0=1), fused,
+           fast=False)

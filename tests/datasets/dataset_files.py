@@ -1,0 +1,111 @@
+"""Helpers of the data-set tests: the shared real data, files written in the canonical layouts, a local HTTP server."""
+from __future__ import annotations
+
+import contextlib
+import functools
+import gzip
+import hashlib
+import http.server
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnnlab.datasets.har import HAR_SIGNALS
+
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def shared_folder(name: str, files: list[str]) -> Path:
+    """``SHARED_DATA/name`` when all ``files`` are there, else skip the test with the reason."""
+    folder = SHARED_DATA / name
+    absent = [f for f in files if not (folder / f).is_file()]
+    if absent:
+        pytest.skip(f"real {name} data not present: {', '.join(absent)} missing in {folder}")
+    return folder
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """``array`` (uint8) in the IDX format: magic 0 0 0x08 rank, big-endian dimensions, the bytes."""
+    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def write_mnist(folder: Path, n_train: int = 30, n_test: int = 12, seed: int = 0, gz: bool = True) -> dict:
+    """A small MNIST in the canonical file names under ``folder``; returns name -> MD5 of the IDX bytes.
+
+    Test images are brighter than training images, so normalization statistics tell the splits apart.
+    """
+    rng = np.random.default_rng(seed)
+    arrays = {
+        "train-images-idx3-ubyte": rng.integers(0, 200, size=(n_train, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte": (np.arange(n_train) % 10).astype(np.uint8),
+        "t10k-images-idx3-ubyte": rng.integers(50, 256, size=(n_test, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte": (np.arange(n_test) % 10).astype(np.uint8)[::-1].copy(),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    md5 = {}
+    for name, array in arrays.items():
+        data = idx_bytes(array)
+        md5[name] = hashlib.md5(data).hexdigest()
+        if gz:
+            (folder / f"{name}.gz").write_bytes(gzip.compress(data))
+        else:
+            (folder / name).write_bytes(data)
+    return md5
+
+
+def write_har(folder: Path, n_train: int = 24, n_test: int = 12, seed: int = 0) -> dict:
+    """A small UCI HAR data set in the real layout under ``folder`` (the ``har/`` folder).
+
+    Returns the arrays written: ``{split: (signals (N, 128, 9), labels (N,))}``; labels cycle through 1..6.
+    """
+    rng = np.random.default_rng(seed)
+    written = {}
+    for split, n in (("train", n_train), ("test", n_test)):
+        base = folder / "UCI HAR Dataset" / split
+        (base / "Inertial Signals").mkdir(parents=True, exist_ok=True)
+        labels = np.arange(n) % 6 + 1
+        (base / f"y_{split}.txt").write_text("".join(f"{v}\n" for v in labels))
+        scale = np.arange(1, 10, dtype=np.float64)
+        signals = (rng.normal(size=(n, 128, 9)) * scale + scale).astype(np.float32)
+        for c, name in enumerate(HAR_SIGNALS):
+            rows = ["  " + " ".join(f"{v:.7e}" for v in row) for row in signals[:, :, c]]
+            (base / "Inertial Signals" / f"{name}_{split}.txt").write_text("\n".join(rows) + "\n")
+        written[split] = (signals, labels)
+    return written
+
+
+def write_ptb(folder: Path) -> dict:
+    """A tiny PTB-like corpus in the canonical file names; returns name -> MD5."""
+    texts = {
+        "ptb.train.txt": " the cat sat \n the dog <unk> ran \n a cat \n",
+        "ptb.valid.txt": " the bird sat \n",
+        "ptb.test.txt": " a dog \n the cat ran \n",
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        (folder / name).write_text(text)
+    return {name: hashlib.md5(text.encode()).hexdigest() for name, text in texts.items()}
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve_directory(directory: Path):
+    """Serve ``directory`` over HTTP on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.timeout = 5
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
