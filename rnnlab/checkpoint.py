@@ -1,9 +1,10 @@
-"""Checkpoints: named arrays in one ``.npz`` file, written atomically, read without pickle, verified by checksum.
+"""Checkpoints: named arrays and JSON metadata in one ``.npz`` file, written atomically, read without pickle,
+verified by checksum.
 
-A checkpoint ``NAME.npz`` has a sidecar ``NAME.json`` holding its SHA-256 and any plain metadata
-(step, epoch, configuration). Both are written to a temporary file in the same folder and renamed into
-place, so a run killed mid-write leaves the previous checkpoint intact; the sidecar is renamed last, so
-a checksum never describes a half-written archive.
+The file holds the arrays, the metadata as a JSON byte array (``__meta__``) and a SHA-256 (``__sha256__``)
+over every entry's name, dtype, shape and bytes. It is written to a temporary file in the same folder and
+renamed into place in one step, so a run killed mid-write leaves the previous checkpoint intact, and a
+file damaged later fails the checksum (or the archive's own CRC) with a clear error.
 """
 from __future__ import annotations
 
@@ -12,9 +13,13 @@ import io
 import json
 import os
 import tempfile
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np  # host-side file format code
+
+META, DIGEST = "__meta__", "__sha256__"
 
 
 class CheckpointError(RuntimeError):
@@ -37,37 +42,46 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def _digest(entries: dict) -> str:
+    h = hashlib.sha256()
+    for name in sorted(entries):
+        a = np.ascontiguousarray(entries[name])
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 def save(path, arrays: dict, meta: dict | None = None) -> Path:
-    """Save ``arrays`` (name -> host array) to ``path`` (.npz) and ``meta`` with the checksum to ``path``.json."""
+    """Save ``arrays`` (name -> host array) and ``meta`` (JSON-able) to ``path`` (.npz), atomically."""
     path = Path(path).with_suffix(".npz")
+    entries = {k: np.asarray(v) for k, v in arrays.items()}
+    entries[META] = np.frombuffer(json.dumps(meta or {}).encode(), dtype=np.uint8)
+    entries[DIGEST] = np.frombuffer(_digest(entries).encode(), dtype=np.uint8)
     buffer = io.BytesIO()
-    np.savez(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
-    data = buffer.getvalue()
-    atomic_write_bytes(path, data)
-    sidecar = {"sha256": hashlib.sha256(data).hexdigest(), "meta": meta or {}}
-    atomic_write_bytes(path.with_suffix(".json"), json.dumps(sidecar, indent=1).encode())
+    np.savez(buffer, **entries)
+    atomic_write_bytes(path, buffer.getvalue())
     return path
 
 
 def load(path) -> tuple[dict, dict]:
     """Return (arrays, meta) from a checkpoint saved by :func:`save`, after checking its SHA-256."""
     path = Path(path).with_suffix(".npz")
-    sidecar_path = path.with_suffix(".json")
-    if not path.exists() or not sidecar_path.exists():
-        raise CheckpointError(f"checkpoint: {path} or its checksum file {sidecar_path.name} is missing")
-    data = path.read_bytes()
+    if not path.exists():
+        raise CheckpointError(f"checkpoint: {path} does not exist")
     try:
-        sidecar = json.loads(sidecar_path.read_text())
-        expected = sidecar["sha256"]
-    except (ValueError, KeyError) as exc:
-        raise CheckpointError(f"checkpoint: {sidecar_path} is not a valid checksum file ({exc})") from exc
-    actual = hashlib.sha256(data).hexdigest()
+        with np.load(path, allow_pickle=False) as archive:
+            entries = {k: archive[k] for k in archive.files}
+    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError) as exc:
+        raise CheckpointError(f"checkpoint: {path} is corrupted or not a checkpoint ({exc})") from exc
+    if DIGEST not in entries or META not in entries:
+        raise CheckpointError(f"checkpoint: {path} is not an rnnlab checkpoint (no {META} or {DIGEST} entry)")
+    expected = entries.pop(DIGEST).tobytes().decode()
+    actual = _digest(entries)
     if actual != expected:
         raise CheckpointError(f"checkpoint: {path} is corrupted (SHA-256 {actual[:12]}..., "
                               f"expected {expected[:12]}...)")
-    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-        arrays = {k: archive[k] for k in archive.files}
-    return arrays, sidecar.get("meta", {})
+    meta = json.loads(entries.pop(META).tobytes().decode())
+    return entries, meta
 
 
 def flatten(prefix: str, state, out: dict, meta: dict) -> None:

@@ -103,7 +103,9 @@ class WorkSource:
     """Units of work for the closure, and where the data stands (for checkpoints).
 
     ``next()`` returns (loss Tensor with its graph, number of correct predictions, number of predictions)
-    for the next minibatch or chunk; ``batches_done``/``epoch`` say where the loader is.
+    for the next minibatch, TBPTT chunk, or PTB chunk. ``state_dict()`` says where it stands, mid-minibatch
+    included (the loader position before the minibatch, the next chunk's start, the carried state), so that
+    a resumed run takes exactly the chunk the interrupted one would have taken next.
     """
 
     def __init__(self, cfg: TrainConfig, task, model: SequenceModel):
@@ -117,23 +119,23 @@ class WorkSource:
             self.loader = task.loader("train", cfg.batch_size, seed=cfg.seed,
                                       drop_last=len(task.train) >= cfg.batch_size)
         self.batches = None
-        self.chunks = None           # the TBPTT iterator of the current minibatch
+        self.chunks = None           # the TBPTT iterator over the current minibatch (None between minibatches)
         self.carry = None            # PTB: the detached state carried from chunk to chunk
+        self.batch_loader_state = None
+        self.chunk_start = 0         # TBPTT: the next chunk's first step in the current minibatch
 
     @property
     def epoch(self) -> int:
         return self.loader.epoch
 
-    def at_boundary(self) -> bool:
-        """True between minibatches (no TBPTT chunk of a minibatch is pending): a checkpoint can be taken."""
-        return self.chunks is None
-
     def _next_batch(self):
+        self.batch_loader_state = self.loader.state_dict()
         if self.batches is None:
             self.batches = iter(self.loader)
         try:
             return next(self.batches)
         except StopIteration:
+            self.batch_loader_state = self.loader.state_dict()
             self.batches = iter(self.loader)
             return next(self.batches)
 
@@ -154,25 +156,52 @@ class WorkSource:
         self.carry = detach_state(state)
         return self._score(pred, y)
 
+    def _start_tbptt(self, start: int, state=None) -> None:
+        x, self.y = self._next_batch()
+        self.x = Tensor(x)
+        self.chunk_start = start
+        self.chunks = iter(tbptt(self.model.rnn, self.x[start:] if start else self.x, self.k1, self.k2,
+                                 state=state, t0=start))
+
     def _next_tbptt_chunk(self):
-        while True:
-            if self.chunks is None:
-                x, self.y = self._next_batch()
-                self.chunks = iter(tbptt(self.model.rnn, Tensor(x), self.k1, self.k2))
-            chunk = next(self.chunks, None)
-            if chunk is not None:
-                break
-            self.chunks = None
+        if self.chunks is None:
+            self._start_tbptt(0)
+        offset = self.chunk_start
+        chunk = next(self.chunks)
+        self.carry = chunk.state
+        start, stop = offset + chunk.start, offset + chunk.stop
+        if stop >= self.task.seq_len:
+            self.chunks, self.carry = None, None
+        else:
+            self.chunk_start = stop
         pred = self.model.readout(chunk.outputs)
-        target = self.y if self.task.target == "last" else self.y[chunk.slice]
-        if chunk.stop >= self.task.seq_len:
-            self.chunks = None
+        target = self.y if self.task.target == "last" else self.y[start:stop]
         return self._score(pred, target)
 
     def _score(self, pred, target):
         loss = task_loss(self.task, pred, Tensor(target))
         correct, count = prediction_counts(self.task, pred, target)
         return loss, correct, count
+
+    def state_dict(self) -> dict:
+        """Plain values and host arrays: the loader's place, and mid-minibatch where the next chunk starts."""
+        mid = self.chunks is not None
+        state = {"loader": self.batch_loader_state if mid else self.loader.state_dict(),
+                 "chunk_start": self.chunk_start if mid else 0}
+        if self.carry is not None:
+            state["carry"] = _state_to_host(self.carry)
+        return state
+
+    def load_state_dict(self, state: dict, like) -> None:
+        self.loader.load_state_dict(state["loader"])
+        carry = _state_from_host(state["carry"], like) if "carry" in state else None
+        if self.tokens:
+            self.carry = carry
+        elif state["chunk_start"]:
+            if self.k2 != self.k1:
+                raise ConfigError("--resume: this checkpoint was taken inside a minibatch of TBPTT with "
+                                  "tbptt_k2 > tbptt, which cannot be resumed exactly")
+            self._start_tbptt(int(state["chunk_start"]), carry)
 
 
 def prediction_counts(task, pred, target) -> tuple[float, int]:
@@ -300,7 +329,7 @@ class Run:
                     if isinstance(s, optim.ReduceOnPlateau):
                         s.step(self.last_eval["loss"])
             bar.update(1, loss=self.last_train.get("loss"), **self._bar_metric())
-            if self.step - last_ckpt >= cfg.checkpoint_every and self.work.at_boundary():
+            if self.step - last_ckpt >= cfg.checkpoint_every:
                 self.save()
                 last_ckpt = self.step
         bar.close()
@@ -356,14 +385,12 @@ class Run:
     def save(self) -> None:
         arrays = {f"model/{k}": v for k, v in self.model.state_dict().items()}
         meta = {"step": self.step, "elapsed": self.elapsed, "grad_evals": self.grad_evals,
-                "loader": self.work.loader.state_dict(), "last_eval": self.last_eval,
+                "last_eval": self.last_eval,
                 "last_train": self.last_train, "config": self.cfg.to_dict(),
                 "rngs": [g.bit_generator.state for g in self._rngs()],
                 "global_rng": init.get_rng().bit_generator.state}
         tree = {"optimizer": self.optimizer.state_dict(),
-                "schedulers": [s.state_dict() for s in self.schedulers]}
-        if self.work.carry is not None:
-            tree["carry"] = _state_to_host(self.work.carry)
+                "schedulers": [s.state_dict() for s in self.schedulers], "work": self.work.state_dict()}
         flat_meta: dict = {}
         checkpoint.flatten("state", tree, arrays, flat_meta)
         meta["tree"] = flat_meta
@@ -376,10 +403,7 @@ class Run:
         self.optimizer.load_state_dict(tree["optimizer"])
         for s, state in zip(self.schedulers, tree["schedulers"]):
             s.load_state_dict(state)
-        if "carry" in tree:
-            like = self.params[0].data
-            self.work.carry = _state_from_host(tree["carry"], like)
-        self.work.loader.load_state_dict(meta["loader"])
+        self.work.load_state_dict(tree["work"], like=self.params[0].data)
         for g, state in zip(self._rngs(), meta["rngs"]):
             g.bit_generator.state = state
         init.get_rng().bit_generator.state = meta["global_rng"]

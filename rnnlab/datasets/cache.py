@@ -54,10 +54,8 @@ def read_bytes(path: Path, *, loader: str, gunzip: bool | None = None) -> bytes:
     if gunzip is None:
         gunzip = path.name.endswith(".gz")
     try:
-        if gunzip:
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
+        data = path.read_bytes()
+        return gzip.decompress(data) if gunzip else data
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise DataFormatError(f"{loader}: {path} is not a readable gzip file ({exc}); it is damaged or "
                               "truncated: delete it and download it again") from exc

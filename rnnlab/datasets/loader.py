@@ -64,7 +64,10 @@ class _EpochLoader:
             yield from self
 
     def state_dict(self) -> dict:
-        """Where the loader stands: ``{"epoch": int, "position": int}`` (plain ints, for a checkpoint)."""
+        """Where the loader stands: ``{"epoch": int, "position": int}`` (plain ints, for a checkpoint).
+
+        Save it after the step that used the last batch served; a loader restored from it serves the next.
+        """
         return {"epoch": int(self.epoch), "position": int(self.position)}
 
     def load_state_dict(self, state: dict) -> None:
@@ -148,4 +151,4 @@ class TokenStreamLoader(_EpochLoader):
     def _batch(self, epoch: int, index: int):
         start = index * self.bptt
         stop = min(start + self.bptt, len(self.data) - 1)
-        return to_device(self.data[start:stop]), to_device(self.data[start + 1:stop + 1])
+        return to_device(self.data[start:stop].copy()), to_device(self.data[start + 1:stop + 1].copy())

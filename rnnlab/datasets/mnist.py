@@ -118,26 +118,25 @@ def load_mnist(data_dir=None, *, download: bool = True, checksums: dict | None =
         raise missing_files_error("load_mnist", folder, [f"{name}.gz" for name in missing], cause=cause,
                                   instructions=f"download them from {source} and put them there "
                                                "(gzip, or uncompressed without .gz)")
-    arrays = {}
-    for name in MNIST_FILES:
-        path = _locate(folder, name)
-        arrays[name] = read_idx(path, expected_md5=(checksums or {}).get(name), loader="load_mnist")
-    out = MNIST(*(arrays[name] for name in MNIST_FILES))
-    _validate(out, folder)
+    paths = [_locate(folder, name) for name in MNIST_FILES]
+    out = MNIST(*(read_idx(path, expected_md5=(checksums or {}).get(name), loader="load_mnist")
+                  for name, path in zip(MNIST_FILES, paths)))
+    _validate(out, paths)
     return out
 
 
-def _validate(m: MNIST, folder: Path) -> None:
-    for split, images, labels in (("train", m.train_images, m.train_labels), ("t10k", m.test_images, m.test_labels)):
+def _validate(m: MNIST, paths: list[Path]) -> None:
+    """Check shapes, dtypes and label range; ``paths`` in :data:`MNIST_FILES` order name the culprit."""
+    for images, labels, image_path, label_path in ((m.train_images, m.train_labels, paths[0], paths[1]),
+                                                   (m.test_images, m.test_labels, paths[2], paths[3])):
         if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
-            raise DataFormatError(f"load_mnist: {folder}/{split}-images-idx3-ubyte holds {images.dtype} of shape "
-                                  f"{images.shape}, expected uint8 of shape (N, 28, 28)")
+            raise DataFormatError(f"load_mnist: {image_path} holds {images.dtype} of shape {images.shape}, "
+                                  "expected uint8 of shape (N, 28, 28)")
         if labels.ndim != 1 or labels.dtype != np.uint8 or len(labels) != len(images):
-            raise DataFormatError(f"load_mnist: {folder}/{split}-labels-idx1-ubyte holds {labels.dtype} of shape "
-                                  f"{labels.shape}, expected uint8 of shape ({len(images)},) to match the images")
+            raise DataFormatError(f"load_mnist: {label_path} holds {labels.dtype} of shape {labels.shape}, "
+                                  f"expected uint8 of shape ({len(images)},) to match the images")
         if labels.size and labels.max() > 9:
-            raise DataFormatError(f"load_mnist: {folder}/{split}-labels-idx1-ubyte holds label {labels.max()}, "
-                                  "expected digits 0..9")
+            raise DataFormatError(f"load_mnist: {label_path} holds label {labels.max()}, expected digits 0..9")
 
 
 class _PixelTransform:
@@ -158,7 +157,9 @@ class _PixelTransform:
 
 def _pixel_statistics(images: np.ndarray) -> tuple[float, float]:
     """Mean and standard deviation of all pixels of uint8 ``images``, exactly, from a 256-bin histogram."""
-    counts = np.bincount(images.ravel(), minlength=256).astype(np.float64)
+    counts = np.zeros(256, dtype=np.float64)
+    for start in range(0, len(images), 4096):    # chunks keep the int conversion inside bincount small
+        counts += np.bincount(images[start:start + 4096].ravel(), minlength=256)
     values = np.arange(256, dtype=np.float64)
     mean = float(counts @ values / counts.sum())
     return mean, float(np.sqrt(counts @ (values - mean) ** 2 / counts.sum()))

@@ -61,7 +61,8 @@ class Task:
     def loader(self, split: str, batch_size: int, *, shuffle: bool | None = None, seed: int = 0,
                drop_last: bool = False, bptt: int | None = None, rank: int = 0, world_size: int = 1):
         """A :class:`BatchLoader` over ``split`` (shuffled by default for ``train`` only), or for ``ptb`` a
-        :class:`TokenStreamLoader` with chunks of ``bptt`` steps (required)."""
+        :class:`TokenStreamLoader` with chunks of ``bptt`` steps (required; it serves the streams in order,
+        so ``shuffle``, ``seed`` and ``drop_last`` do not apply)."""
         data = self.split(split)
         if self.input_kind == "tokens":
             if bptt is None:

@@ -58,7 +58,7 @@ class Function:
         outputs = tuple(Tensor._from_op(y, needs_grad) for y in ys)
         if needs_grad:
             self._record(tensors, outputs)
-            self._out_meta = [(y.shape, y.dtype) for y in ys]
+            self._out_meta = [(y.shape, y.dtype, backend.device_kwargs(y)) for y in ys]
         return outputs
 
     def _record(self, tensors, outputs) -> None:

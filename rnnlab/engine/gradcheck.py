@@ -65,7 +65,7 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
     for i in checked:
         t = inputs[i]
         original = t.data
-        x0 = backend.to_numpy(original).astype("float64")
+        x0 = host.array(backend.to_numpy(original), dtype="float64", order="C")   # C order, 0-d kept 0-d
         analytic = (host.zeros_like(x0) if t.grad is None else backend.to_numpy(t.grad)).reshape(x0.shape)
 
         def at(x):
@@ -78,8 +78,7 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
                 numeric = host.asarray((at(x0 + eps * u) - at(x0 - eps * u)) / (2 * eps))
                 analytic = host.asarray((analytic * u).sum())
             else:
-                numeric = host.zeros_like(x0)
-                flat = numeric.reshape(-1)
+                flat = host.zeros(x0.size)
                 for j in range(x0.size):
                     x = x0.copy().reshape(-1)
                     x[j] = x0.reshape(-1)[j] + eps
@@ -87,6 +86,7 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
                     x[j] = x0.reshape(-1)[j] - eps
                     minus = at(x.reshape(x0.shape))
                     flat[j] = (plus - minus) / (2 * eps)
+                numeric = flat.reshape(x0.shape)
         finally:
             t.data = original
         err = host.abs(analytic - numeric)

@@ -75,8 +75,10 @@ class BatchNorm(Module):
             centered = x - mean
             var = ops.mean(centered * centered, axis=axes, keepdims=True)
             m, xp = self.momentum, backend.get_namespace(var.data)
-            unbiased = xp.reshape(var.data, (-1,)) * (n / (n - 1))
-            self.running_mean = (1 - m) * self.running_mean + m * xp.reshape(mean.data, (-1,))
+            dtype = self.running_mean.dtype          # the buffers keep their dtype whatever the input's
+            batch_mean = xp.astype(xp.reshape(mean.data, (-1,)), dtype)
+            unbiased = xp.astype(xp.reshape(var.data, (-1,)), dtype) * (n / (n - 1))
+            self.running_mean = (1 - m) * self.running_mean + m * batch_mean
             self.running_var = (1 - m) * self.running_var + m * unbiased
         else:
             centered = x - Tensor._from_op(self.running_mean, False)

@@ -97,18 +97,18 @@ class Module:
 
     def load_state_dict(self, state: dict, strict: bool = True) -> None:
         """Copy arrays from ``state`` into the parameters and buffers, onto their current backend."""
-        targets = {}
+        targets = {name: p for name, p in self.named_parameters()}   # a shared Parameter under one name
         for prefix, m in self.named_modules():
-            for name in list(m._params) + list(m._buffers):
+            for name in m._buffers:
                 targets[prefix + name] = (m, name)
         missing = [k for k in targets if k not in state]
         unexpected = [k for k in state if k not in targets]
         if strict and (missing or unexpected):
             raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
-        for key, (m, name) in targets.items():
+        for key, target in targets.items():
             if key not in state:
                 continue
-            current = getattr(m, name)
+            current = target if isinstance(target, Tensor) else getattr(*target)
             data = current.data if isinstance(current, Tensor) else current
             value = backend.to_numpy(state[key])
             if tuple(value.shape) != tuple(data.shape):
@@ -118,7 +118,7 @@ class Module:
             if isinstance(current, Tensor):
                 current.data = new
             else:
-                object.__setattr__(m, name, new)
+                object.__setattr__(*target, new)
 
     def to(self, name: str, device=None) -> "Module":
         """Move every parameter and buffer to backend ``name`` (and device), in place."""

@@ -248,8 +248,8 @@ def _run_backward(roots, retain_graph: bool) -> None:
                 if not retain_graph:
                     f._release()
                 continue
-            gys = [g if g is not None else f.xp.zeros(shape, dtype=dtype)
-                   for g, (shape, dtype) in zip(gys, f._out_meta)]
+            gys = [g if g is not None else f.xp.zeros(shape, dtype=dtype, **device)
+                   for g, (shape, dtype, device) in zip(gys, f._out_meta)]
         gxs = f.backward(*gys)
         if type(gxs) is not tuple:
             gxs = (gxs,)

@@ -160,10 +160,10 @@ class FrankWolfe(Optimizer):
         return extra
 
     def _load_extra_state(self, extra: dict) -> None:
-        super()._load_extra_state(extra)
         if (self.outer is None) != ("outer" not in extra):
             raise ValueError("FrankWolfe.load_state_dict: the state was saved "
                              f"{'with' if 'outer' in extra else 'without'} an outer optimizer, this "
                              f"FrankWolfe has {'one' if self.outer is not None else 'none'}")
         if self.outer is not None:
             self.outer.load_state_dict(extra["outer"])
+        super()._load_extra_state(extra)

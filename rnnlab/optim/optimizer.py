@@ -233,7 +233,7 @@ class Optimizer:
         hyper = []
         for saved, group in zip(saved_groups, self.param_groups):
             values = {k: v for k, v in saved.items() if k != "params"}
-            self._check_hyper({**group, **values}, where + ": ")
+            self._check_hyper({**group, **values}, "load_state_dict: ")
             hyper.append(values)
         self._load_extra_state(state_dict.get("extra", {}))
         self.state = new_state

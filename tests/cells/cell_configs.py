@@ -14,6 +14,9 @@ import rnnlab.cells as C
 # The backend and float64 fixtures only select a backend and a dtype: safe to share across generated examples.
 FIXTURE_SETTINGS = settings(
     suppress_health_check=[*settings.default.suppress_health_check, HealthCheck.function_scoped_fixture])
+# For the tests parametrized over every family, path and backend (each example runs dozens of forwards):
+# a third of the profile's examples per parametrization (5 in ci), scaled with the profile.
+FEWER_EXAMPLES = settings(FIXTURE_SETTINGS, max_examples=max(2, settings.default.max_examples // 3))
 
 FAMILIES = ["RNN", "IndRNN", "LSTM", "GRU", "MomentumRNN", "MomentumLSTM", "NesterovRNN", "NesterovLSTM",
             "AdamRNN", "AdamLSTM", "RMSPropRNN", "RMSPropLSTM"]

@@ -82,7 +82,7 @@ def test_resuming_from_a_state_dict_mid_epoch_continues_bit_exactly(backend_name
 
 
 @pytest.mark.parametrize("world_size", [2, 3])
-def test_shards_of_an_epoch_are_disjoint_equal_and_follow_the_seeded_order(world_size):
+def test_shards_of_an_epoch_are_disjoint_equal_and_follow_the_seeded_order(backend_name, world_size):
     n = 20
     shards = [BatchLoader(_indexed_dataset(n), 4, seed=1, rank=r, world_size=world_size) for r in range(world_size)]
     served = [sum((_ids(b) for b in loader), []) for loader in shards]

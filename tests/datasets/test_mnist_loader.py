@@ -27,14 +27,22 @@ def test_real_mnist_has_canonical_counts_shapes_and_label_counts(real_mnist):
 
 
 @pytest.mark.parametrize("variant, shape", [("pixel", (784, 5, 1)), ("permuted", (784, 5, 1)), ("row", (28, 5, 28))])
-def test_real_mnist_variants_are_time_major_and_normalized_by_training_statistics(real_mnist, variant, shape):
-    train, test, info = mnist_datasets(variant, mnist=real_mnist)
+def test_real_mnist_variants_serve_time_major_batches(real_mnist, variant, shape):
+    train, test, _ = mnist_datasets(variant, mnist=real_mnist)
     x, y = train.batch(np.arange(5))
     assert x.shape == shape and x.dtype == np.float32 and y.dtype == np.int64
-    sample = train.batch(np.arange(0, 60000, 7))[0].astype(np.float64)
-    assert abs(sample.mean()) < 0.01 and abs(sample.std() - 1) < 0.01
-    assert info["mean"] == pytest.approx(real_mnist.train_images.mean(), rel=1e-9)
     assert (len(train), len(test)) == (60000, 10000)
+
+
+def test_real_mnist_training_inputs_have_zero_mean_and_unit_variance(real_mnist):
+    train, _, info = mnist_datasets("row", mnist=real_mnist)
+    total = total_sq = 0.0
+    for start in range(0, 60000, 10000):
+        x = train.batch(np.arange(start, start + 10000))[0].astype(np.float64)
+        total, total_sq = total + x.sum(), total_sq + (x ** 2).sum()
+    n = 60000 * 784
+    assert abs(total / n) < 1e-5 and total_sq / n == pytest.approx(1.0, abs=1e-5)
+    assert info["mean"] == pytest.approx(real_mnist.train_images.mean(), rel=1e-12)
 
 
 def test_mnist_row_step_t_is_image_row_t_and_pixel_step_is_row_major_pixel():
@@ -146,8 +154,17 @@ def test_mnist_labels_that_do_not_match_the_images_are_an_error_naming_the_file(
     write_mnist(tmp_path / "mnist", gz=False)
     labels = idx_bytes(np.zeros(29, np.uint8))
     (tmp_path / "mnist" / "train-labels-idx1-ubyte").write_bytes(labels)
-    with pytest.raises(DataFormatError, match=r"train-labels-idx1-ubyte holds uint8 of shape \(29,\), expected "
+    path = tmp_path / "mnist" / "train-labels-idx1-ubyte"
+    with pytest.raises(DataFormatError, match=rf"load_mnist: {path} holds uint8 of shape \(29,\), expected "
                                               r"uint8 of shape \(30,\)"):
+        load_mnist(tmp_path, download=False, checksums=None)
+
+
+def test_mnist_labels_outside_zero_to_nine_are_an_error_naming_the_file(tmp_path):
+    write_mnist(tmp_path / "mnist", gz=False)
+    path = tmp_path / "mnist" / "t10k-labels-idx1-ubyte"
+    path.write_bytes(idx_bytes(np.full(12, 10, np.uint8)))
+    with pytest.raises(DataFormatError, match=rf"load_mnist: {path} holds label 10, expected digits 0\.\.9"):
         load_mnist(tmp_path, download=False, checksums=None)
 
 

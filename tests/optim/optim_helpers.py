@@ -38,7 +38,8 @@ def set_grad(p, values):
 def lp(x, p):
     """||x||_p of a host array, all elements together."""
     a = host.abs(host.ravel(host.asarray(x, dtype="float64")))
-    return float(a.max(initial=0.0)) if p == math.inf else float((a ** p).sum() ** (1.0 / p))
+    m = float(a.max(initial=0.0))
+    return m if p == math.inf or m == 0 else m * float(((a / m) ** p).sum() ** (1.0 / p))
 
 
 shapes = hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=5)

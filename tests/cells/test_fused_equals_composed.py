@@ -1,0 +1,40 @@
+"""The fused path (hand-written BPTT) equals the composed path (autodiff through the unrolled steps):
+outputs, final states and every gradient to 1e-10 in float64, for generated configs and long sequences."""
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cell_configs import FAMILIES, FEWER_EXAMPLES, assert_same, build, configs, host_inputs, run_with_grads
+
+
+def _both_paths(config, **kwargs):
+    results = []
+    for fused in (True, False):
+        rnn = build(config, fused, **kwargs)
+        x, state = host_inputs(config, rnn)
+        results.append(run_with_grads(rnn, x, state, seed=config.seed, t0=config.t0))
+    return results
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@FEWER_EXAMPLES
+@given(data=st.data())
+def test_fused_path_equals_composed_path_outputs_states_and_gradients(family, backend_name, float64, data):
+    config = data.draw(configs(family, max_layers=3, max_size=5))
+    assert_same(*_both_paths(config))
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@FEWER_EXAMPLES
+@given(data=st.data())
+def test_fused_path_equals_composed_path_on_long_sequences(family, backend_name, float64, data):
+    # T up to 100, one layer of 3 units: the composed graph is long, the arrays tiny
+    config = data.draw(configs(family, T=st.integers(60, 100), max_layers=1, max_size=3))
+    assert_same(*_both_paths(config))
+
+
+@pytest.mark.parametrize("family", ["IndRNN", "LSTM", "AdamRNN"])
+def test_fused_path_equals_composed_path_with_batch_norm_and_shared_dropout(family, backend_name, float64):
+    from cell_configs import Config
+    config = Config(family, T=5, B=3, D=2, sizes=[3, 4], seed=3)
+    assert_same(*_both_paths(config, batch_norm=True, dropout=0.3, rng=11))

@@ -1,0 +1,128 @@
+"""Backends: switching (call, context manager, environment), moving data, refusing to mix, and cupy's absence."""
+import os
+import subprocess
+import sys
+import types
+
+import numpy as np  # host-side data only
+import pytest
+
+import rnnlab
+from rnnlab.engine import backend
+
+
+def test_use_backend_as_a_context_manager_restores_the_previous_backend(backend_name):
+    with rnnlab.use_backend("numpy"):
+        assert rnnlab.current_backend() == "numpy"
+        assert backend.is_numpy(rnnlab.get_namespace(rnnlab.Tensor([1.0]).data))
+    assert rnnlab.current_backend() == backend_name
+
+
+def test_use_backend_called_plainly_switches_until_switched_back(backend_name):
+    rnnlab.use_backend("strict", device="device1")
+    t = rnnlab.Tensor([1.0])
+    assert rnnlab.current_backend() == "strict" and str(backend.device_of(t.data)).endswith("'device1')")
+    rnnlab.use_backend(backend_name, device="device1" if backend_name == "strict" else None)
+    assert rnnlab.current_backend() == backend_name
+
+
+def test_unknown_backend_name_is_refused_with_the_valid_names():
+    with pytest.raises(backend.BackendError, match="use_backend: unknown backend 'jax'; expected one of numpy, cupy, strict"):
+        rnnlab.use_backend("jax")
+
+
+@pytest.mark.parametrize("name, device, dtype", [("strict", "device1", "float64"), ("numpy", "", "float32")])
+def test_environment_variables_choose_backend_device_and_dtype_at_import(name, device, dtype):
+    env = dict(os.environ, RNNLAB_BACKEND=name, RNNLAB_DEVICE=device, RNNLAB_DTYPE=dtype)
+    code = ("import rnnlab; t = rnnlab.Tensor([1.0]); "
+            "print(rnnlab.current_backend(), rnnlab.backend.device_of(t.data), str(t.dtype).rsplit('.')[-1])")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    words = out.stdout.split()
+    assert words[0] == name and words[-1] == dtype
+    assert ("device1" in out.stdout) == (device == "device1")
+
+
+def test_asking_for_cupy_without_cupy_says_how_to_install_it(monkeypatch):
+    monkeypatch.setattr(backend, "_cupy_module", None)
+    monkeypatch.setitem(sys.modules, "cupy", None)       # import cupy now raises ImportError
+    with pytest.raises(backend.BackendError, match=r"needs CuPy, which is not installed: pip install 'rnnlab\[cuda\]'"):
+        rnnlab.use_backend("cupy")
+    available, reason = backend.cupy_available()
+    assert not available and "pip install 'rnnlab[cuda]'" in reason
+
+
+@pytest.mark.parametrize("count, failure, message", [
+    (0, None, "CuPy is installed but no CUDA device was found"),
+    (None, RuntimeError("cudaErrorNoDevice"), r"CuPy is installed but no CUDA device is usable \(cudaErrorNoDevice\)"),
+])
+def test_asking_for_cupy_without_a_cuda_device_says_which_is_missing(monkeypatch, count, failure, message):
+    def device_count():
+        if failure is not None:
+            raise failure
+        return count
+    fake = types.ModuleType("cupy")
+    fake.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=device_count))
+    monkeypatch.setattr(backend, "_cupy_module", None)
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    with pytest.raises(backend.BackendError, match=message):
+        rnnlab.use_backend("cupy")
+
+
+def _other_side(backend_name):
+    """A tensor on a different backend than the active one, and how the error message names it."""
+    if backend_name == "numpy":
+        with rnnlab.use_backend("strict", device="device1"):
+            return rnnlab.Tensor([1.0, 2.0]), "strict on .*device1.*"
+    with rnnlab.use_backend("numpy"):
+        return rnnlab.Tensor([1.0, 2.0]), "numpy"
+
+
+def test_mixing_backends_in_one_operation_names_both(backend_name):
+    here = rnnlab.Tensor([1.0, 2.0])
+    there, described = _other_side(backend_name)
+    mine = {"numpy": "numpy", "strict": "strict on .*device1.*", "cupy": "cupy.*"}[backend_name]
+    with pytest.raises(backend.BackendError, match=rf"mul: arrays from different backends or devices cannot be "
+                                                   rf"mixed \({mine} and {described}\)"):
+        _ = here * there
+
+
+def test_mixing_devices_of_one_backend_names_both_devices(backend_name):
+    if backend_name != "strict":
+        pytest.skip("only the strict backend offers two devices without a GPU")
+    here = rnnlab.Tensor([1.0, 2.0])
+    with rnnlab.use_backend("strict"):
+        default_device = rnnlab.Tensor([1.0, 2.0])
+    with pytest.raises(backend.BackendError, match=r"add: .*\(strict on .*device1.* and strict on .*CPU_DEVICE"):
+        _ = here + default_device
+
+
+def test_asarray_moves_host_data_next_to_a_reference_and_to_numpy_brings_it_back(backend_name):
+    ref = rnnlab.Tensor([0.0]).data
+    a = rnnlab.asarray(np.array([[1.5, 2.5]]), like=ref, dtype="float64")
+    assert rnnlab.get_namespace(a) is rnnlab.get_namespace(ref)
+    assert backend.device_of(a) == backend.device_of(ref)
+    back = rnnlab.to_numpy(a)
+    assert isinstance(back, np.ndarray) and back.dtype == np.float64
+    np.testing.assert_array_equal(back, [[1.5, 2.5]])
+
+
+def test_tensor_to_moves_data_and_keeps_requires_grad(backend_name):
+    t = rnnlab.Tensor([1.0, 2.0], requires_grad=True)
+    moved = t.to("strict", device="device1") if backend_name == "numpy" else t.to("numpy")
+    assert moved.requires_grad and moved.is_leaf
+    assert rnnlab.get_namespace(moved.data) is not rnnlab.get_namespace(t.data)
+    np.testing.assert_array_equal(moved.numpy(), t.numpy())
+
+
+def test_index_add_sums_repeated_indices(backend_name, float64):
+    xp = rnnlab.get_namespace(rnnlab.Tensor([0.0]).data)
+    values = rnnlab.Tensor([[1.0, 2.0], [10.0, 20.0], [100.0, 200.0]]).data
+    rows = rnnlab.asarray(np.array([2, 0, 2]), like=values)
+    out = backend.index_add(xp, (3, 2), rows, values)
+    np.testing.assert_array_equal(rnnlab.to_numpy(out), [[10.0, 20.0], [0.0, 0.0], [101.0, 202.0]])
+
+
+def test_set_default_dtype_accepts_only_float32_and_float64():
+    with pytest.raises(ValueError, match="set_default_dtype: dtype must be 'float32' or 'float64', got 'int32'"):
+        rnnlab.set_default_dtype("int32")
