@@ -254,11 +254,11 @@ def ratio_line(label, times, name, ref="torch"):
             f"(spread {min(a) * 1e3:.0f}-{max(a) * 1e3:.0f} / {min(b) * 1e3:.0f}-{max(b) * 1e3:.0f} ms)")
 
 
-def run_case(name, spec, rounds):
+def run_case(name, spec, rounds, paths):
     problem = Problem(spec)
     steps = {"kernels": kernels_step(problem), "torch": torch_step(problem)}
     for label, fused in (("fused", True), ("composed", False)):
-        fn = full_step(problem, fused)
+        fn = full_step(problem, fused) if label in paths else None
         if fn is not None:
             steps[label] = fn
     if spec["T"] >= 784 and "composed" in steps:
@@ -270,7 +270,7 @@ def run_case(name, spec, rounds):
     for label in steps:
         if label != "torch":
             print(ratio_line(f"rnnlab {label} / PyTorch", times, label))
-    if "fused" not in steps:
+    if "fused" in paths and "fused" not in steps:
         print("  (rnnlab.cells.Recurrent not available: full-path rows skipped)")
 
 
@@ -378,6 +378,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=None, help="timed runs per side (default 7, quick 3)")
     parser.add_argument("--cases", default=",".join([*CASES, "vanishing"]),
                         help="comma-separated subset of: " + ", ".join([*CASES, "vanishing"]))
+    parser.add_argument("--paths", default="kernels,fused,composed",
+                        help="rnnlab paths to time: kernels (always), fused, composed")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
     parser.add_argument("--memory-child", choices=["kernels", "torch", "fused"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -403,7 +405,7 @@ def main(argv=None):
           f"(forward, BPTT, Adam); medians over alternating runs\n")
     for name in chosen:
         if name in CASES:
-            run_case(name, CASES[name], rounds)
+            run_case(name, CASES[name], rounds, args.paths.split(","))
     if "vanishing" in chosen:
         run_vanishing(rounds, 196 if args.quick else VANISHING["T"])
     if not args.no_memory:

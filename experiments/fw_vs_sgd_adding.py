@@ -32,8 +32,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import rnnlab  # noqa: E402
-import rnnlab.cells as cells  # noqa: E402
-from rnnlab import optim  # noqa: E402
+from rnnlab import cells, optim  # noqa: E402
 from rnnlab.datasets import ADDING_BASELINE_MSE, adding_task  # noqa: E402
 
 METHODS = ("adam", "sgd", "sgd_clip", "fw_k1_p2", "fw_k5_p2", "fw_k1_pinf", "fw_k5_pinf")

@@ -4,6 +4,7 @@
     rnnlab train --task mnist-row --cell lstm --hidden 128 --epochs 2 --data-dir ~/data --out runs/row
     rnnlab train --config experiments/fw/adding_small.toml --backend cupy
     rnnlab train --resume runs/row                 # continue from the checkpoint, bit for bit
+    mpiexec -n 4 rnnlab train --batch-size 256     # data-parallel on 4 ranks (global batch 256)
     rnnlab plot runs/a runs/b                      # loss and metric curves, overlaid
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ HELP = {
     "backend": "numpy | cupy | strict", "out": "run directory", "data_dir": "data directory (else $RNNLAB_DATA, "
     "else ~/.cache/rnnlab)", "clip_norm": "global gradient-norm clip (0: off)", "clip_value": "element-wise clamp (0: off)",
     "schedule": "none | step | exp | plateau", "seq_len": "sequence length of generated tasks; PTB chunk length",
+    "distributed": "data parallelism over MPI (on by itself under mpiexec -n N > 1); --batch-size is global",
 }
 
 
@@ -55,17 +57,21 @@ def _run_train(args) -> int:
     from . import train as training
     given = {k: v for k, v in vars(args).items() if k not in ("command", "config", "resume")}
     if args.resume:
-        extra = set(given) - {"steps", "epochs", "progress"}
+        extra = set(given) - {"steps", "epochs", "progress", "distributed"}
         if extra or args.config:
-            raise ConfigError(f"--resume continues a run with its own settings; only --steps, --epochs and "
-                              f"--progress may be given with it (got {', '.join(sorted(extra)) or '--config'})")
+            raise ConfigError(f"--resume continues a run with its own settings; only --steps, --epochs, "
+                              f"--progress and --distributed may be given with it (got "
+                              f"{', '.join(sorted(extra)) or '--config'})")
         summary = training.resume(args.resume, steps=given.get("steps", 0), epochs=given.get("epochs", 0),
-                                  progress=given.get("progress", True))
+                                  progress=given.get("progress", True), distributed=given.get("distributed"))
     else:
         from .config import from_mapping, load_toml
         cfg = load_toml(args.config) if args.config else TrainConfig()
         cfg = from_mapping(given, "command line", base=cfg)
         summary = training.train(cfg)
+    from .distributed import is_root
+    if not is_root():        # under MPI, rank 0 alone reports
+        return 0
     shown = {k: v for k, v in summary.items() if k.startswith("test_") or k in ("baseline_loss", "steps", "wall_time")}
     print("result: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items()))
     print(f"run directory: {summary['config']['out']}")
@@ -125,9 +131,12 @@ def main(argv=None) -> int:
         print("rnnlab: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # one clear line for bad input, not a traceback
+        from .distributed import abort_others
         if not _is_user_error(exc):
+            abort_others(exc)    # under MPI, an error on one rank alone ends every rank, not a hang
             raise
         print(f"rnnlab {args.command}: error: {exc}", file=sys.stderr)
+        abort_others(exc, shown=True)
         return 2
 
 

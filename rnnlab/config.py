@@ -87,6 +87,7 @@ class TrainConfig:
     seed: int = 0
     out: str = "runs/latest"
     progress: bool = True
+    distributed: bool = False   # data parallelism over MPI (also on when mpiexec starts several ranks)
 
     def validate(self) -> "TrainConfig":
         """Raise :class:`ConfigError` naming the first impossible setting."""

@@ -22,7 +22,7 @@ import math
 import time
 from pathlib import Path
 
-from . import checkpoint
+from . import checkpoint, distributed
 from .cells import detach_state, tbptt
 from .config import ConfigError, TrainConfig
 from .datasets import load_task
@@ -108,21 +108,22 @@ class WorkSource:
     a resumed run takes exactly the chunk the interrupted one would have taken next.
     """
 
-    def __init__(self, cfg: TrainConfig, task, model: SequenceModel):
-        self.cfg, self.task, self.model = cfg, task, model
+    def __init__(self, cfg: TrainConfig, task, model: SequenceModel, comm=distributed.LOCAL):
+        self.cfg, self.task, self.model, self.comm = cfg, task, model, comm
         self.tokens = task.input_kind == "tokens"
         self.k1 = cfg.tbptt or (PTB_DEFAULT_BPTT if self.tokens else 0)
         self.k2 = cfg.tbptt_k2 or self.k1
         if self.tokens:
-            self.loader = task.loader("train", cfg.batch_size, bptt=self.k1)
+            self.loader = comm.loader(task, "train", cfg.batch_size, bptt=self.k1)
         else:
-            self.loader = task.loader("train", cfg.batch_size, seed=cfg.seed,
+            self.loader = comm.loader(task, "train", cfg.batch_size, seed=cfg.seed,
                                       drop_last=len(task.train) >= cfg.batch_size)
         self.batches = None
         self.chunks = None           # the TBPTT iterator over the current minibatch (None between minibatches)
         self.carry = None            # PTB: the detached state carried from chunk to chunk
         self.batch_loader_state = None
         self.chunk_start = 0         # TBPTT: the next chunk's first step in the current minibatch
+        self.weight = 0              # loss terms of the last unit of work (weights the gradient average)
 
     @property
     def epoch(self) -> int:
@@ -159,14 +160,14 @@ class WorkSource:
     def _start_tbptt(self, start: int, state=None) -> None:
         x, self.y = self._next_batch()
         self.x = Tensor(x)
-        self.chunk_start = start
+        self.chunk_start = self.chunk_offset = start     # chunks count their steps from x[start:]
         self.chunks = iter(tbptt(self.model.rnn, self.x[start:] if start else self.x, self.k1, self.k2,
                                  state=state, t0=start))
 
     def _next_tbptt_chunk(self):
         if self.chunks is None:
             self._start_tbptt(0)
-        offset = self.chunk_start
+        offset = self.chunk_offset
         chunk = next(self.chunks)
         self.carry = chunk.state
         start, stop = offset + chunk.start, offset + chunk.stop
@@ -180,6 +181,7 @@ class WorkSource:
 
     def _score(self, pred, target):
         loss = task_loss(self.task, pred, Tensor(target))
+        self.weight = int(math.prod(target.shape))
         correct, count = prediction_counts(self.task, pred, target)
         return loss, correct, count
 
@@ -189,12 +191,12 @@ class WorkSource:
         state = {"loader": self.batch_loader_state if mid else self.loader.state_dict(),
                  "chunk_start": self.chunk_start if mid else 0}
         if self.carry is not None:
-            state["carry"] = _state_to_host(self.carry)
+            state["carry"] = self.comm.gather_rows(_state_to_host(self.carry))
         return state
 
     def load_state_dict(self, state: dict, like) -> None:
         self.loader.load_state_dict(state["loader"])
-        carry = _state_from_host(state["carry"], like) if "carry" in state else None
+        carry = _state_from_host(self.comm.rows_of(state["carry"]), like) if "carry" in state else None
         if self.tokens:
             self.carry = carry
         elif state["chunk_start"]:
@@ -224,13 +226,14 @@ def metrics_from(task, loss_sum: float, n_loss: int, correct: float, count: int)
     return out
 
 
-def evaluate(cfg: TrainConfig, task, model: SequenceModel, split: str = "test") -> dict:
-    """Mean loss (weighted by predictions) and the task's metric over a whole split, without gradients."""
+def evaluate(cfg: TrainConfig, task, model: SequenceModel, split: str = "test", comm=distributed.LOCAL) -> dict:
+    """Mean loss (weighted by predictions) and the task's metric over a whole split, without gradients
+    (with several ranks: each evaluates its share, and the sums are reduced)."""
     model.eval()
     loss_sum, n, correct, count = 0.0, 0, 0.0, 0
     with no_grad():
         if task.input_kind == "tokens":
-            loader = task.loader(split, min(cfg.batch_size, 10), bptt=cfg.tbptt or PTB_DEFAULT_BPTT)
+            loader = comm.loader(task, split, min(cfg.batch_size, 10), bptt=cfg.tbptt or PTB_DEFAULT_BPTT)
             state = None
             for x, y in loader:
                 pred, state = model(Tensor(x), state)
@@ -238,15 +241,17 @@ def evaluate(cfg: TrainConfig, task, model: SequenceModel, split: str = "test") 
                 loss_sum += float(task_loss(task, pred, Tensor(y)).item()) * k
                 n += k
         else:
-            for x, y in task.loader(split, max(cfg.batch_size, 256), shuffle=False):
-                pred, _ = model(Tensor(x))
+            for x, y in comm.loader(task, split, max(cfg.batch_size, 256), shuffle=False):
                 k = int(y.shape[0])
+                if k == 0:           # a rank's empty share of a batch smaller than the number of ranks
+                    continue
+                pred, _ = model(Tensor(x))
                 loss_sum += float(task_loss(task, pred, Tensor(y)).item()) * k
                 n += k
                 c, m = prediction_counts(task, pred, y)
                 correct, count = correct + c, count + m
     model.train()
-    return metrics_from(task, loss_sum, n, correct, count)
+    return metrics_from(task, *comm.sum_values(loss_sum, n, correct, count))
 
 
 # ---------------------------------------------------------------------------------------------- the run
@@ -254,9 +259,11 @@ class Run:
     """One training run: everything ``rnnlab train`` sets up, its loop, and its checkpoints."""
 
     def __init__(self, cfg: TrainConfig, resume: bool = False):
+        self.comm = distributed.communicator(cfg)
+        self.comm.check_config(cfg)  # before validate(): an error one rank alone raised would hang the others
         self.cfg = cfg.validate()
         self.out = Path(cfg.out)
-        backend.use_backend(cfg.backend, device=cfg.device or None)
+        backend.use_backend(cfg.backend, device=self.comm.device(cfg))
         backend.set_default_dtype(cfg.dtype)
         init.manual_seed(cfg.seed)
         self.task = task_from_config(cfg)
@@ -266,7 +273,7 @@ class Run:
         self.params = self.model.parameters()
         self.optimizer, scaled = build_optimizer(cfg, self.params)
         self.schedulers = build_schedulers(cfg, scaled)
-        self.work = WorkSource(cfg, self.task, self.model)
+        self.work = WorkSource(cfg, self.task, self.model, self.comm)
         self.total_steps = self._total_steps()
         self.step = 0
         self.elapsed = 0.0
@@ -276,10 +283,11 @@ class Run:
         self.last_train: dict = {}
         if resume:
             self._load()
-        else:
+        elif self.comm.is_root:
             self.out.mkdir(parents=True, exist_ok=True)
             (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
             (self.out / "metrics.jsonl").write_text("")
+        self.comm.broadcast_state(self.params, self.optimizer)
 
     def _total_steps(self) -> int:
         cfg = self.cfg
@@ -296,12 +304,13 @@ class Run:
         self.optimizer.zero_grad()
         loss, correct, count = self.work.next()
         loss.backward()
+        stats = self.comm.average_gradients(self.params, self.work.weight, loss.item(), correct, count)
         self.grad_evals += 1
         if self.cfg.clip_value:
             optim.clip_grad_value(self.params, self.cfg.clip_value)
         if self.cfg.clip_norm:
             optim.clip_grad_norm(self.params, self.cfg.clip_norm)
-        self.running.append((loss.item(), correct, count))
+        self.running.append(stats)
         return loss
 
     def train_step(self) -> None:
@@ -314,7 +323,8 @@ class Run:
     # ------------------------------------------------------------------ the loop
     def run(self) -> dict:
         cfg = self.cfg
-        bar = Progress(self.total_steps, desc=f"{cfg.task} {cfg.cell} {cfg.optimizer}", enabled=cfg.progress)
+        bar = Progress(self.total_steps, desc=f"{cfg.task} {cfg.cell} {cfg.optimizer}",
+                       enabled=cfg.progress and self.comm.is_root)
         bar.update(self.step)
         start = time.perf_counter() - self.elapsed
         last_ckpt = self.step
@@ -336,6 +346,8 @@ class Run:
         self._evaluate()
         self.save()
         summary = self._summary()
+        if not self.comm.is_root:
+            return summary
         checkpoint.atomic_write_bytes(self.out / "summary.json", json.dumps(summary, indent=1).encode())
         if cfg.record_grad_norms:
             self._save_grad_norms()
@@ -354,12 +366,14 @@ class Run:
         self._record("train", self.last_train)
 
     def _evaluate(self) -> None:
-        self.last_eval = evaluate(self.cfg, self.task, self.model)
+        self.last_eval = evaluate(self.cfg, self.task, self.model, comm=self.comm)
         self._record("test", self.last_eval)
 
     def _record(self, split: str, metrics: dict) -> None:
         row = {"step": self.step, "epoch": self.work.epoch, "split": split, **metrics,
                "grad_evals": self.grad_evals, "wall_time": round(self.elapsed, 3)}
+        if not self.comm.is_root:
+            return
         with open(self.out / "metrics.jsonl", "a") as f:
             f.write(json.dumps(row) + "\n")
 
@@ -394,7 +408,8 @@ class Run:
         flat_meta: dict = {}
         checkpoint.flatten("state", tree, arrays, flat_meta)
         meta["tree"] = flat_meta
-        checkpoint.save(self.out / CHECKPOINT, arrays, meta)
+        if self.comm.is_root:
+            checkpoint.save(self.out / CHECKPOINT, arrays, meta)
 
     def _load(self) -> None:
         arrays, meta = checkpoint.load(self.out / CHECKPOINT)
@@ -410,7 +425,7 @@ class Run:
         self.step, self.elapsed, self.grad_evals = meta["step"], meta["elapsed"], meta["grad_evals"]
         self.last_eval, self.last_train = meta["last_eval"], meta["last_train"]
         metrics = self.out / "metrics.jsonl"
-        if metrics.exists():
+        if metrics.exists() and self.comm.is_root:
             kept = [line for line in metrics.read_text().splitlines()
                     if line.strip() and json.loads(line)["step"] <= self.step]
             metrics.write_text("".join(line + "\n" for line in kept))
@@ -433,8 +448,10 @@ def train(cfg: TrainConfig) -> dict:
     return Run(cfg).run()
 
 
-def resume(run_dir, steps: int = 0, epochs: int = 0, progress: bool = True) -> dict:
-    """Continue the run in ``run_dir`` from its checkpoint (optionally to a new ``steps`` or ``epochs``)."""
+def resume(run_dir, steps: int = 0, epochs: int = 0, progress: bool = True,
+           distributed: bool | None = None) -> dict:
+    """Continue the run in ``run_dir`` from its checkpoint (optionally to a new ``steps`` or ``epochs``, on
+    any number of ranks: ``distributed`` overrides the saved setting)."""
     path = Path(run_dir) / "config.json"
     if not path.exists():
         raise ConfigError(f"--resume: {path} does not exist (is {run_dir} a run directory of rnnlab train?)")
@@ -446,6 +463,8 @@ def resume(run_dir, steps: int = 0, epochs: int = 0, progress: bool = True) -> d
         cfg.steps = steps
     if epochs:
         cfg.epochs = epochs
+    if distributed is not None:
+        cfg.distributed = distributed
     return Run(cfg, resume=True).run()
 
 

@@ -11,8 +11,8 @@ The recurrent term never gets momentum. Parameters: those of the base cell, with
 ``bias_ih`` (G,) (inside the momentum, as b_ih in the authors' code) and ``bias_hh`` (G,) (outside it), each
 initialized to half the base cell's bias: with mu = 0 and s = 1 a momentum cell computes exactly what its
 base cell with the same seed computes. For the LSTM base with the reference init that is 1 in each bias's
-forget block, as in the authors' code. State: the base cell's state followed by the momentum states:
-(h, v), (h, m... ) -- see ``state_names``; v and m are (B, G).
+forget block, as in the authors' code. State: the base cell's state followed by the momentum states, v
+(and m for Adam / RMSProp), each (B, G): (h, v), (h, c, v), (h, v, m), (h, c, v, m); see ``state_names``.
 """
 from __future__ import annotations
 
@@ -105,7 +105,8 @@ class NesterovLSTM(_InputMomentum, LSTM):
 
 class AdamRNN(_InputMomentum, RNN):
     """AdamRNN (eq. 15), a_t = x_t W_ih + b_ih:
-    v_t = mu v_{t-1} + s a_t;  m_t = beta m_{t-1} + (1 - beta) a_t^2;  h_t = phi(v_t / sqrt(m_t + eps) + b_hh + h_{t-1} W_hh).
+    v_t = mu v_{t-1} + s a_t;  m_t = beta m_{t-1} + (1 - beta) a_t^2;
+    h_t = phi(v_t / sqrt(m_t + eps) + b_hh + h_{t-1} W_hh).
 
     ``mu`` in [0, 1) (0.9), ``s`` > 0 (0.1), ``beta`` in (0, 1) (0.9), ``eps`` > 0 (1e-8, the paper's; the
     authors' code uses 1e-16). Other keyword arguments as :class:`RNN`. State: (h, v, m).

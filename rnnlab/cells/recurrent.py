@@ -1,7 +1,7 @@
 """``Recurrent``: runs one cell or a stack of cells over a time-major sequence, on either path."""
 from __future__ import annotations
 
-from ..engine import ops
+from ..engine import init, ops
 from ..engine.layers import BatchNorm, Dropout
 from ..engine.module import Module
 from ..engine.tensor import Tensor
@@ -54,6 +54,10 @@ def unroll(cell: Cell, x, state, t0: int = 0, probe: GradNormProbe | None = None
     return join_time(hs), tuple(state)
 
 
+def _name(dtype) -> str:
+    return str(dtype).rsplit(".", 1)[-1]
+
+
 class Recurrent(Module):
     """A stack of recurrent cells run over a time-major sequence:  ``outputs, state = rnn(x, state=None)``.
 
@@ -80,15 +84,16 @@ class Recurrent(Module):
         if not isinstance(cells, (list, tuple)) or not cells or not all(isinstance(c, Cell) for c in cells):
             raise TypeError("Recurrent: cells must be a Cell or a non-empty list of Cells, got "
                             f"{type(cells).__name__}")
-        for l in range(1, len(cells)):
-            if cells[l].input_size != cells[l - 1].hidden_size:
-                raise ValueError(f"Recurrent: layer {l} ({type(cells[l]).__name__}) has input_size "
-                                 f"{cells[l].input_size}, but layer {l - 1} outputs hidden_size "
-                                 f"{cells[l - 1].hidden_size}")
+        for i in range(1, len(cells)):
+            if cells[i].input_size != cells[i - 1].hidden_size:
+                raise ValueError(f"Recurrent: layer {i} ({type(cells[i]).__name__}) has input_size "
+                                 f"{cells[i].input_size}, but layer {i - 1} outputs hidden_size "
+                                 f"{cells[i - 1].hidden_size}")
         self.dropout = in_interval("Recurrent", "dropout", dropout, 0.0, 1.0, closed_low=True, closed_high=False)
         self.cells = list(cells)
         self.fused = bool(fused)
         self.batch_norms = [BatchNorm(c.hidden_size) for c in cells] if batch_norm else None
+        rng = init.get_rng(rng)     # one generator for every layer's masks (an int seed would repeat them)
         self.dropouts = [Dropout(self.dropout, shared_axis=0, rng=rng) for _ in cells] if self.dropout else None
         self._probes = None
 
@@ -119,6 +124,11 @@ class Recurrent(Module):
         if D != self.input_size:
             raise ValueError(f"Recurrent: x has {D} features in its last axis, expected input_size="
                              f"{self.input_size} (shape {tuple(x.shape)})")
+        weight = self.cells[0].weight_ih
+        if x.dtype != weight.dtype:
+            raise TypeError(f"Recurrent: x has dtype {_name(x.dtype)} but the parameters are "
+                            f"{_name(weight.dtype)}; convert one of them (rnnlab.asarray(x, dtype=...), or "
+                            "set_default_dtype before building)")
         return x
 
     def check_state(self, state, batch: int) -> tuple:
@@ -126,8 +136,8 @@ class Recurrent(Module):
             got = f"{len(state)} entries" if isinstance(state, (tuple, list)) else type(state).__name__
             raise ValueError(f"Recurrent: state must be a tuple with one state tuple per layer "
                              f"({len(self.cells)}), got {got}")
-        return tuple(c.check_state(s, batch, "Recurrent", f"state[{l}]")
-                     for l, (c, s) in enumerate(zip(self.cells, state)))
+        return tuple(c.check_state(s, batch, "Recurrent", f"state[{i}]")
+                     for i, (c, s) in enumerate(zip(self.cells, state)))
 
     def forward(self, x, state=None, t0: int = 0, record_grad_norms: bool = False):
         x = self.check_input(x)
@@ -136,18 +146,18 @@ class Recurrent(Module):
         state = self.initial_state(B, like=x) if state is None else self.check_state(state, B)
         self._probes = [GradNormProbe() for _ in self.cells] if record_grad_norms else None
         out, final = x, []
-        for l, cell in enumerate(self.cells):
+        for i, cell in enumerate(self.cells):
             cell.prepare(T)
-            probe = self._probes[l] if self._probes else None
+            probe = self._probes[i] if self._probes else None
             if self.fused:
-                out, layer_state = cell.sequence(out, state[l], t0, probe)
+                out, layer_state = cell.sequence(out, state[i], t0, probe)
             else:
-                out, layer_state = unroll(cell, out, state[l], t0, probe)
+                out, layer_state = unroll(cell, out, state[i], t0, probe)
             final.append(layer_state)
             if self.batch_norms is not None:
-                out = self.batch_norms[l](out)
+                out = self.batch_norms[i](out)
             if self.dropouts is not None:
-                out = self.dropouts[l](out)
+                out = self.dropouts[i](out)
         return out, tuple(final)
 
     @property

@@ -3,7 +3,9 @@
 Three backends share one interface:
 
 * ``numpy``  -- the default, on the CPU;
-* ``cupy``   -- CuPy on a CUDA device (``pip install rnnlab[cuda]``);
+* ``cupy``   -- CuPy on a CUDA device (``pip install rnnlab[cuda]``), through ``array_api_compat.cupy``,
+  which gives CuPy the Array API names the engine uses (``concat``, ``permute_dims``, ``astype``,
+  ``device=`` in creation functions, ...) while its arrays stay plain ``cupy.ndarray``;
 * ``strict`` -- ``array_api_strict``, a minimal Array API implementation that refuses NumPy arrays and
   refuses to mix devices. It runs on the CPU but behaves like an accelerator library, so the test suite
   uses it (on the non-default device ``device1``) as a stand-in for CuPy.
@@ -45,7 +47,8 @@ class _State:
 _state = _State()
 _strict_module = None
 _strict_array_type = None
-_cupy_module = None
+_cupy_module = None        # the cupy module itself (array type, devices, cupyx)
+_cupy_namespace = None     # array_api_compat.cupy: the namespace the engine's array math uses
 
 
 def _load_strict():
@@ -80,7 +83,9 @@ def _load_cupy():
         if count < 1:
             raise BackendError("backend 'cupy': CuPy is installed but no CUDA device was found; "
                                "use --backend numpy, or run on a machine with an NVIDIA GPU")
-        _cupy_module = cupy
+        import array_api_compat.cupy as namespace
+        global _cupy_namespace
+        _cupy_module, _cupy_namespace = cupy, namespace
     return _cupy_module
 
 
@@ -103,10 +108,10 @@ def _resolve(name: str, device):
         if isinstance(device, str):
             device = xp.Device(device)
         return xp, device
-    xp = _load_cupy()
-    if device is not None and not isinstance(device, xp.cuda.Device):
-        device = xp.cuda.Device(int(device))
-    return xp, device
+    cupy = _load_cupy()
+    if device is not None and not isinstance(device, cupy.cuda.Device):
+        device = cupy.cuda.Device(int(device))
+    return _cupy_namespace, device
 
 
 class _BackendSwitch(contextlib.AbstractContextManager):
@@ -157,7 +162,7 @@ def _namespace_of(a) -> ModuleType | None:
     if t is _strict_array_type:
         return _strict_module
     if _cupy_module is not None and t is _cupy_module.ndarray:
-        return _cupy_module
+        return _cupy_namespace
     return None
 
 
@@ -202,7 +207,7 @@ def is_numpy(xp) -> bool:
 
 
 def is_cupy(xp) -> bool:
-    return _cupy_module is not None and xp is _cupy_module
+    return _cupy_module is not None and (xp is _cupy_namespace or xp is _cupy_module)
 
 
 def _dtype_in(xp, dtype):

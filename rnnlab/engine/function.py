@@ -29,6 +29,12 @@ class Function:
     name: str | None = None
 
     def __call__(self, *inputs):
+        """Run ``forward`` on the inputs' arrays; record this node when a gradient will be wanted.
+
+        Inputs that are not Tensors (Python numbers, host data) become constants beside the first
+        floating-point Tensor. Errors of the array library are re-raised prefixed with the operation's
+        name and the input shapes.
+        """
         tensors = inputs
         for x in inputs:
             if not isinstance(x, Tensor):
@@ -43,7 +49,12 @@ class Function:
             if message.startswith(self.op_name + ":"):
                 raise
             shapes = ", ".join(str(tuple(d.shape)) for d in datas)
-            raise type(exc)(f"{self.op_name}: {message} (inputs of shapes {shapes})") from exc
+            text = f"{self.op_name}: {message} (inputs of shapes {shapes})"
+            try:
+                wrapped = type(exc)(text)
+            except Exception:    # an exception class whose constructor wants more than a message
+                wrapped = next(t for t in (ValueError, TypeError, IndexError) if isinstance(exc, t))(text)
+            raise wrapped from exc
         needs_grad = False
         if _tensor._grad_enabled:
             for t in tensors:

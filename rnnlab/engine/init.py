@@ -15,9 +15,12 @@ _global_rng = _host.random.default_rng(0)
 
 
 def manual_seed(seed: int) -> None:
-    """Reset the generator that initializers and dropout use when no ``rng`` is given."""
-    global _global_rng
-    _global_rng = _host.random.default_rng(seed)
+    """Reset the generator that initializers and dropout use when no ``rng`` is given.
+
+    The generator is reseeded in place, so layers that already hold it (a Dropout made without ``rng``)
+    follow the new seed too.
+    """
+    _global_rng.bit_generator.state = _host.random.default_rng(seed).bit_generator.state
 
 
 def get_rng(rng=None):

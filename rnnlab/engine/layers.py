@@ -103,8 +103,7 @@ class Dropout(Module):
         super().__init__()
         if not 0.0 <= p < 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
-        # None: the library-wide generator at each call, so that rnnlab.manual_seed() also reseeds dropout
-        self.p, self.shared_axis, self.rng = p, shared_axis, None if rng is None else init.get_rng(rng)
+        self.p, self.shared_axis, self.rng = p, shared_axis, init.get_rng(rng)
 
     def forward(self, x):
         if not self.training or self.p == 0.0:
@@ -112,7 +111,7 @@ class Dropout(Module):
         shape = list(x.shape)
         if self.shared_axis is not None:
             shape[self.shared_axis] = 1
-        keep = init.get_rng(self.rng).random(tuple(shape)) >= self.p
+        keep = self.rng.random(tuple(shape)) >= self.p
         mask = backend.asarray(keep / (1.0 - self.p), like=x.data, dtype=x.dtype)
         return x * Tensor._from_op(mask, False)
 

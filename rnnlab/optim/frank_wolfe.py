@@ -33,7 +33,8 @@ class FrankWolfe(Optimizer):
 
     * ``lr`` (η) -- the plain outer step size; unused when ``outer`` is given;
     * ``delta`` (δ) -- the radius. It can follow a schedule with the learning rate, as in the paper:
-      ``StepDecay(opt, 10, 0.5, keys=("lr", "delta"))``;
+      ``StepDecay(opt, 10, 0.5, keys=("lr", "delta"))``; with an outer optimizer, schedule its own lr
+      beside it: ``StepDecay(opt.outer, 10, 0.5)`` and ``StepDecay(opt, 10, 0.5, keys=("delta",))``;
     * ``K`` -- inner steps (gradient evaluations) per outer step; K = 1, p = 2 is a normalized-gradient
       step ω ← ω - η δ g / ||g||_2, and K = 1, p = inf a sign step ω ← ω - η δ sign(g);
     * ``p`` -- the ball's norm: any p >= 1, ``math.inf`` included;
@@ -43,7 +44,9 @@ class FrankWolfe(Optimizer):
       from ω with the gradient -Δω_K / δ (for p = 2 and K = 1, the normalized gradient). The released code
       uses Adam this way: ``FrankWolfe(params, lr=0, delta=1e-3, outer=Adam(params, 1e-3))``;
     * ``gamma`` -- ``"1/k"`` (Algorithm 1: Δω_{t,K} is the mean of s_{t,1..K}) or ``"2/(k+1)"`` (the
-      classic Frank-Wolfe step, with the bound F(ω + Δω_k) - min_ball F <= 2 M / (k + 2) on convex F);
+      classic Frank-Wolfe step). On a convex F with curvature constant M over the ball, the inner gap
+      h_k = F(ω + Δω_k) - min_ball F obeys h_k <= 2M/(k+2) for "2/(k+1)" (Jaggi 2013) and
+      h_k <= M (1 + 1/2 + ... + 1/k) / (2k) = O(log k / k) for "1/k";
     * ``cumulative`` -- False (Algorithm 1) or True, the released code's inner update. The released code
       keeps the same recursion b_k = (1 - 1/k) b_{k-1} - (δ/k) ĝ_k (b_k = Δω_k for p = 2) but moves the
       weights by every b_k as it goes, so the closure at inner step k sees ω + Σ_{j<k} Δω_j instead of

@@ -42,7 +42,7 @@ class Optimizer:
         self.skipped_steps = 0
         self.param_groups: list[dict] = []
         self.state: dict[int, dict] = {}    # id(parameter) -> that parameter's state
-        if isinstance(params, Tensor) or isinstance(params, dict):
+        if isinstance(params, (Tensor, dict)):
             raise TypeError(f"{self._name}: params must be an iterable of Tensors or of parameter-group dicts, "
                             f"got a single {type(params).__name__}; wrap it in a list")
         try:
@@ -220,6 +220,8 @@ class Optimizer:
             by_number.update(zip(saved["params"], group["params"]))
         new_state = {}
         for number, entries in state_dict["state"].items():
+            if int(number) not in by_number:
+                raise ValueError(f"{where}: the state names parameter {number}, which no group of the state holds")
             p = by_number[int(number)]
             restored = {}
             for name, value in entries.items():

@@ -66,7 +66,7 @@ def configs(draw, family, T=st.integers(1, 8), max_layers=2, max_size=4):
 def make_cells(config: Config) -> list:
     cls = getattr(C, config.family)
     ins = [config.D] + config.sizes[:-1]
-    return [cls(i, h, rng=config.seed + l, **config.hyper) for l, (i, h) in enumerate(zip(ins, config.sizes))]
+    return [cls(i, h, rng=config.seed + k, **config.hyper) for k, (i, h) in enumerate(zip(ins, config.sizes))]
 
 
 def build(config: Config, fused: bool, randomize: bool = True, **kwargs) -> C.Recurrent:
@@ -116,14 +116,15 @@ def nest(flat_states, rnn):
     return tuple(out)
 
 
-def run_with_grads(rnn, x_host, state_host, seed=0, t0=0):
-    """Forward, then backward of L = <V, outputs> + sum_l <W_l, final state_l> (random V, W);
-    returns host arrays: outputs, final states, dL/dx, dL/dstate0 (each), dL/dparam (each)."""
+def run_with_grads(rnn, x_host, state_host, seed=0, t0=0, loss_states=None):
+    """Forward, then backward of L = <V, outputs> + sum_l <W_l, final state_l> (random V, W; only the first
+    ``loss_states`` entries of each layer's state when given); returns host arrays: outputs, final states,
+    dL/dx, dL/dstate0 (each), dL/dparam (each)."""
     x, state = tensors(x_host, state_host)
     out, final = rnn(x, state, t0=t0)
     rng = np.random.default_rng(seed + 3000)
     loss = (out * rnnlab.Tensor(rng.standard_normal(out.shape))).sum()
-    for s in flat(final):
+    for s in flat(tuple(layer[:loss_states] for layer in final)):
         loss = loss + (s * rnnlab.Tensor(rng.standard_normal(s.shape))).sum()
     rnn.zero_grad()
     loss.backward()

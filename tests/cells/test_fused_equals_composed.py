@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cell_configs import FAMILIES, FEWER_EXAMPLES, assert_same, build, configs, host_inputs, run_with_grads
+from cell_configs import FAMILIES, Config, FEWER_EXAMPLES, assert_same, build, configs, host_inputs, run_with_grads
 
 
 def _both_paths(config, **kwargs):
@@ -25,16 +25,12 @@ def test_fused_path_equals_composed_path_outputs_states_and_gradients(family, ba
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-@FEWER_EXAMPLES
-@given(data=st.data())
-def test_fused_path_equals_composed_path_on_long_sequences(family, backend_name, float64, data):
-    # T up to 100, one layer of 3 units: the composed graph is long, the arrays tiny
-    config = data.draw(configs(family, T=st.integers(60, 100), max_layers=1, max_size=3))
-    assert_same(*_both_paths(config))
+def test_fused_path_equals_composed_path_on_a_100_step_sequence(family, backend_name, float64):
+    # one layer of 3 units: the composed graph is long (100 steps), the arrays tiny
+    assert_same(*_both_paths(Config(family, T=100, B=2, D=2, sizes=[3], seed=5, t0=2)))
 
 
 @pytest.mark.parametrize("family", ["IndRNN", "LSTM", "AdamRNN"])
 def test_fused_path_equals_composed_path_with_batch_norm_and_shared_dropout(family, backend_name, float64):
-    from cell_configs import Config
     config = Config(family, T=5, B=3, D=2, sizes=[3, 4], seed=3)
     assert_same(*_both_paths(config, batch_norm=True, dropout=0.3, rng=11))

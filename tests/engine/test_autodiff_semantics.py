@@ -1,4 +1,4 @@
-"""What users rely on from backward(): accumulation, no_grad, detach, retain_grad, retain_graph, dtypes, subgradients."""
+"""What users rely on from backward(): accumulation, no_grad, detach, retain_grad, retain_graph, subgradients."""
 import gc
 import weakref
 

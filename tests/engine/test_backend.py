@@ -4,6 +4,7 @@ import subprocess
 import sys
 import types
 
+import array_api_compat
 import numpy as np  # host-side data only
 import pytest
 
@@ -27,7 +28,8 @@ def test_use_backend_called_plainly_switches_until_switched_back(backend_name):
 
 
 def test_unknown_backend_name_is_refused_with_the_valid_names():
-    with pytest.raises(backend.BackendError, match="use_backend: unknown backend 'jax'; expected one of numpy, cupy, strict"):
+    with pytest.raises(backend.BackendError,
+                       match="use_backend: unknown backend 'jax'; expected one of numpy, cupy, strict"):
         rnnlab.use_backend("jax")
 
 
@@ -126,3 +128,22 @@ def test_index_add_sums_repeated_indices(backend_name, float64):
 def test_set_default_dtype_accepts_only_float32_and_float64():
     with pytest.raises(ValueError, match="set_default_dtype: dtype must be 'float32' or 'float64', got 'int32'"):
         rnnlab.set_default_dtype("int32")
+
+
+def test_cupy_arrays_are_computed_through_the_array_api_namespace_of_array_api_compat(monkeypatch):
+    class FakeCupyArray:
+        device = "gpu0"
+
+    fake = types.ModuleType("cupy")
+    fake.ndarray = FakeCupyArray
+    fake.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=lambda: 1), Device=object)
+    compat = types.ModuleType("array_api_compat.cupy")
+    monkeypatch.setattr(backend, "_cupy_module", None)
+    monkeypatch.setattr(backend, "_cupy_namespace", None)
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    monkeypatch.setitem(sys.modules, "array_api_compat.cupy", compat)
+    monkeypatch.setattr(array_api_compat, "cupy", compat, raising=False)
+    with rnnlab.use_backend("cupy"):
+        assert backend.active_namespace() is compat
+        assert backend.get_namespace(FakeCupyArray()) is compat
+        assert backend.is_cupy(compat) and not backend.is_numpy(compat)

@@ -73,7 +73,8 @@ def test_load_state_dict_reports_missing_and_unexpected_keys(backend_name):
 def test_load_state_dict_reports_a_shape_mismatch(backend_name):
     state = Net().state_dict()
     state["first.bias"] = np.zeros(4)
-    with pytest.raises(ValueError, match=r"load_state_dict: first.bias has shape \(4,\) in the state but \(3,\) in the module"):
+    with pytest.raises(ValueError,
+                       match=r"load_state_dict: first.bias has shape \(4,\) in the state but \(3,\) in the module"):
         Net().load_state_dict(state)
 
 

@@ -5,7 +5,6 @@ import hypothesis.strategies as st
 import pytest
 from optim_helpers import Quadratic, given_on_backend, host, lp, on_host, param, ps, random_quadratic, set_grad
 
-import rnnlab
 from rnnlab.optim import SGD, Adam, FrankWolfe, NonFiniteGradientError
 
 sizes = st.lists(st.integers(1, 4), min_size=1, max_size=3)
@@ -35,8 +34,11 @@ def test_every_inner_iterate_stays_in_the_delta_ball(backend_name, float64, seed
     opt.step(q.closure)
     after = [on_host(w) for w in q.params]
     assert q.calls == K
-    # paper: the closure sees ω + Δ_{k-1}; both variants end at ω + lr Δ_K (lr = 1)
-    iterates = [[s - w for s, w in zip(seen, omega)] for seen in q.seen[1:]] if not cumulative else []
+    # paper: the closure sees ω + Δ_{k-1}; released code: ω + Σ_{j<k} Δ_j; both end at ω + lr Δ_K (lr = 1)
+    if cumulative:
+        iterates = [[b - a for a, b in zip(q.seen[k - 1], q.seen[k])] for k in range(1, K)]
+    else:
+        iterates = [[s - w for s, w in zip(seen, omega)] for seen in q.seen[1:]]
     iterates.append([a - w for a, w in zip(after, omega)])
     for d in iterates:
         if norm == "global":

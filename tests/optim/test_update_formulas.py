@@ -73,6 +73,8 @@ def test_adam_follows_bias_corrected_moments_with_l2_or_decoupled_decay(backend_
                   wd=st.floats(0.0, 0.1), mu=fractions, centered=st.booleans())
 def test_rmsprop_follows_the_torch_formula(backend_name, float64, data, lr, alpha, eps, wd, mu, centered):
     theta, grads = data
+    if centered:    # keep α >= 0.5: for α near 0, v - ḡ² is a difference of near-equal numbers (all rounding)
+        alpha = 0.5 + alpha / 2
     got = run(lambda ps: RMSProp(ps, lr=lr, alpha=alpha, eps=eps, weight_decay=wd, momentum=mu,
                                  centered=centered), theta, grads)
     expected, v, gbar, b = [], 0.0, 0.0, 0.0

@@ -7,7 +7,7 @@ numba's ``math.tanh`` calls the scalar C library once per element (about 45x slo
     tanh(x) ~ x p(x^2) / q(x^2),  x clamped to [-7.99881172, 7.99881172],
     p of degree 6 and q of degree 3 (the coefficients of Eigen's ``generic_fast_tanh_float``).
 
-Its largest absolute error against the exact tanh is below ``TANH32_MAX_ERROR`` (measured: about 3e-7,
+Its largest absolute error against the exact tanh is below ``TANH32_MAX_ERROR`` = 4e-7 (measured: 2.9e-7,
 checked over a dense grid by the tests). The float32 sigmoid is sigma(x) = (1 + tanh(x / 2)) / 2, so its
 absolute error is at most half that.
 
@@ -32,7 +32,7 @@ from numba.extending import overload
 
 from .jit import jit
 
-TANH32_MAX_ERROR = 5e-7
+TANH32_MAX_ERROR = 4e-7
 """Bound on |tanh32(x) - tanh(x)| for every float32 x (the tests check it)."""
 
 _CLAMP = np.float32(7.99881172180175781)
@@ -51,7 +51,7 @@ def flush_threshold(dtype) -> float:
     return info.dtype.type(info.tiny / info.eps)
 
 
-@jit
+@jit(inline="always")
 def tanh32(x):
     """The float32 rational approximation of tanh (absolute error < TANH32_MAX_ERROR)."""
     x = min(max(x, -_CLAMP), _CLAMP)
@@ -78,21 +78,21 @@ def sigmoid(x):
     raise NotImplementedError("sigmoid is for numba-compiled kernels")
 
 
-@overload(tanh)
+@overload(tanh, inline="always")
 def _tanh_impl(x):
     if x == types.float32:
         return lambda x: tanh32(x)
     return lambda x: math.tanh(x)
 
 
-@overload(sigmoid)
+@overload(sigmoid, inline="always")
 def _sigmoid_impl(x):
     if x == types.float32:
         return lambda x: _HALF32 + _HALF32 * tanh32(_HALF32 * x)
     return lambda x: _ONE64 / (_ONE64 + math.exp(-x))
 
 
-@jit
+@jit(inline="always")
 def flush(v, threshold):
     """0 where |v| < threshold, else v (NaN passes through)."""
     return v - v if abs(v) < threshold else v

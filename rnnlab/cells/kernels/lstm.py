@@ -29,47 +29,38 @@ from .jit import jit
 
 
 @jit
-def _cell_row(act, c_prev, c, h):
-    """One batch row, in place: act (4H,) holds z on entry and [i, f, g, o] on exit; c, h (H,) written."""
-    H = c.shape[0]
-    ai = act[:H]
-    af = act[H:2 * H]
-    ag = act[2 * H:3 * H]
-    ao = act[3 * H:]
-    for j in range(H):
-        ai[j] = sigmoid(ai[j])
-    for j in range(H):
-        af[j] = sigmoid(af[j])
-    for j in range(H):
-        ag[j] = tanh(ag[j])
-    for j in range(H):
-        ao[j] = sigmoid(ao[j])
-    for j in range(H):
-        c[j] = af[j] * c_prev[j] + ai[j] * ag[j]
-    for j in range(H):
-        h[j] = ao[j] * tanh(c[j])
-
-
-@jit
 def lstm_step_forward(xw, hw, bias, x, w, fuse_input, c_prev, act, c, h):
-    """One step's pointwise work. z = xw + hw + b, or z = x[b] w + hw + b when ``fuse_input`` (D = 1).
+    """One step's pointwise work, one batch row at a time, one short loop per gate and output.
 
-    xw (B, 4H) the hoisted input projection x_t W_ih (may be ``act`` itself), hw (B, 4H) = h_{t-1} W_hh,
-    bias, w (4H,), x (B,); writes act (B, 4H) = [i, f, g, o], c and h (B, H).
+    z = xw + hw + b, or z = x[r] w + hw + b when ``fuse_input`` (D = 1): xw (B, 4H) is the hoisted input
+    projection x_t W_ih (it may be ``act`` itself), hw (B, 4H) = h_{t-1} W_hh, bias and w (4H,), x (B,).
+    Writes act (B, 4H) = [i, f, g, o], c and h (B, H).
     """
     B, G = hw.shape
+    H = G // 4
+    one = act.dtype.type(1.0)
     for r in range(B):
-        a = act[r]
+        # z = s * p + hw + b with (s, p) = (x[r], w) or (1, xw[r]): one formula for both paths
+        s, p = (x[r], w) if fuse_input else (one, xw[r])
         hr = hw[r]
-        if fuse_input:
-            xv = x[r]
-            for j in range(G):
-                a[j] = xv * w[j] + hr[j] + bias[j]
-        else:
-            xr = xw[r]
-            for j in range(G):
-                a[j] = xr[j] + hr[j] + bias[j]
-        _cell_row(a, c_prev[r], c[r], h[r])
+        a = act[r]
+        ai, af, ag, ao = a[:H], a[H:2 * H], a[2 * H:3 * H], a[3 * H:]
+        pi, pf, pg, po = p[:H], p[H:2 * H], p[2 * H:3 * H], p[3 * H:]
+        hi, hf, hg, ho = hr[:H], hr[H:2 * H], hr[2 * H:3 * H], hr[3 * H:]
+        bi, bf, bg, bo = bias[:H], bias[H:2 * H], bias[2 * H:3 * H], bias[3 * H:]
+        for j in range(H):
+            ai[j] = sigmoid(s * pi[j] + hi[j] + bi[j])
+        for j in range(H):
+            af[j] = sigmoid(s * pf[j] + hf[j] + bf[j])
+        for j in range(H):
+            ag[j] = tanh(s * pg[j] + hg[j] + bg[j])
+        for j in range(H):
+            ao[j] = sigmoid(s * po[j] + ho[j] + bo[j])
+        cr, hr_out, cp = c[r], h[r], c_prev[r]
+        for j in range(H):
+            cr[j] = af[j] * cp[j] + ai[j] * ag[j]
+        for j in range(H):
+            hr_out[j] = ao[j] * tanh(cr[j])
 
 
 @jit

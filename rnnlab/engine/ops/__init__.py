@@ -81,6 +81,8 @@ def stack(tensors, axis=0):
 
 def split(x, sections, axis=0):
     """Cut ``x`` along ``axis`` into ``sections`` equal pieces (an int) or pieces of the given sizes (a list)."""
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"split: axis {axis} is out of range for an array of {x.ndim} dimensions")
     n = x.shape[axis]
     if isinstance(sections, int):
         if sections <= 0 or n % sections:

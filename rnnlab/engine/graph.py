@@ -1,0 +1,322 @@
+"""Look at a recorded graph: DOT text of it, a PNG when Graphviz is installed, and a traced backward pass.
+
+Three tools for reading what ``backward()`` does, none of which changes it:
+
+* :func:`to_dot` -- the graph behind a tensor as Graphviz DOT text: tensors (ellipses: name, shape, dtype)
+  and functions (boxes: name, generation, and the position in which backward runs them), with edges
+  input -> function -> output. Pure text; Graphviz is not needed to produce it.
+* :func:`render` -- the same graph drawn to a PNG (or SVG, PDF) by Graphviz's ``dot`` program.
+* :func:`trace_backward` -- the reverse sweep done step by step, as ``backward()`` does it (functions
+  popped newest generation first, ties in the order they were queued), recording for each function the
+  gradients it received (shape and norm) and those it passed on. It leaves ``.grad`` and the graph
+  untouched, so ``backward()`` can still be called afterwards and computes the same numbers.
+
+    from rnnlab.engine import graph
+    print(graph.to_dot(loss))
+    trace = graph.trace_backward(loss)
+    print(trace)               # one line per function, in the order backward runs them
+
+:func:`backward_order` gives just that order (the functions), without computing any gradient.
+"""
+from __future__ import annotations
+
+import heapq
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import backend
+from .tensor import Tensor
+
+__all__ = ["to_dot", "render", "trace_backward", "backward_order", "BackwardStep", "BackwardTrace",
+           "function_name"]
+
+RENDER_FORMATS = ("png", "svg", "pdf")
+
+
+def function_name(f) -> str:
+    """The name a function shows in pictures and traces: its ``name`` if set, else its class name."""
+    return f.name or type(f).__name__
+
+
+def _check_root(tensor, owner: str) -> None:
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{owner}: expected a rnnlab Tensor (the output whose graph to follow), got "
+                        f"{type(tensor).__name__}")
+
+
+def _check_alive(f, owner: str) -> None:
+    if f.released:
+        raise RuntimeError(f"{owner}: part of this graph was already freed by backward(); build the graph "
+                           "again, or call backward(retain_graph=True) to keep it")
+
+
+# ---------------------------------------------------------------------------------------------- the walk
+class _Queue:
+    """The engine's backward queue (``_push`` in tensor.py): functions popped newest generation first,
+    ties in the order they were queued; each function queued once."""
+
+    def __init__(self, owner: str):
+        self.owner, self.heap, self.queued = owner, [], set()
+
+    def push(self, f) -> None:
+        _check_alive(f, self.owner)
+        if id(f) not in self.queued:
+            self.queued.add(id(f))
+            heapq.heappush(self.heap, (-f.generation, len(self.queued), f))
+
+    def pop(self):
+        return heapq.heappop(self.heap)[2]
+
+    def __bool__(self) -> bool:
+        return bool(self.heap)
+
+
+def _walk(root: Tensor, owner: str):
+    """The backward walk of ``_run_backward`` without gradients: yields each function in the order backward
+    would run it, assuming every function passes a gradient to every input that requires grad (which all
+    of rnnlab's functions do)."""
+    queue = _Queue(owner)
+    if root.creator is not None:
+        queue.push(root.creator)
+    while queue:
+        f = queue.pop()
+        yield f
+        for x in f.inputs:
+            if x.requires_grad and x.creator is not None:
+                queue.push(x.creator)
+
+
+def backward_order(tensor) -> list:
+    """The functions of ``tensor``'s graph in the order ``tensor.backward()`` runs their backward.
+
+    Decreasing generation; among equal generations, the order in which they were queued. Empty for a
+    leaf. Raises RuntimeError when the graph was freed by an earlier backward().
+    """
+    _check_root(tensor, "backward_order")
+    return list(_walk(tensor, "backward_order"))
+
+
+# ---------------------------------------------------------------------------------------------- DOT
+def _collect(root: Tensor, owner: str):
+    """Every tensor and function reachable from ``root`` (inputs of functions, live outputs), in discovery
+    order, and the edges between them."""
+    tensors: dict[int, Tensor] = {id(root): root}
+    functions: dict[int, object] = {}
+    edges: list[tuple[int, int]] = []          # (from id, to id): tensor -> function, function -> tensor
+    todo = [root.creator] if root.creator is not None else []
+    while todo:
+        f = todo.pop(0)
+        if id(f) in functions:
+            continue
+        _check_alive(f, owner)
+        functions[id(f)] = f
+        for ref in f.outputs:
+            out = ref()
+            if out is not None:
+                tensors.setdefault(id(out), out)
+                edges.append((id(f), id(out)))
+        for x in f.inputs:
+            tensors.setdefault(id(x), x)
+            edges.append((id(x), id(f)))
+            if x.creator is not None and id(x.creator) not in functions:
+                todo.append(x.creator)
+    return tensors, functions, edges
+
+
+def _tensor_label(t: Tensor, name: str | None, values: bool) -> str:
+    dtype = str(t.dtype).rsplit(".", 1)[-1]
+    head = name or ("" if t.creator is not None else ("leaf" if t.requires_grad else "constant"))
+    lines = [head] if head else []
+    lines.append(f"{t.shape} {dtype}")
+    if values and t.size == 1:
+        lines.append(f"= {float(backend.to_numpy(t.data).reshape(-1)[0]):.4g}")
+    return "\\n".join(lines)
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '\\"') + '"'
+
+
+def to_dot(tensor, names: dict | None = None, values: bool = False, order: bool = True) -> str:
+    """Graphviz DOT text of the graph that computed ``tensor``.
+
+    Tensors are ellipses labelled with their name (``names``: a dict {name: Tensor}, else the tensor's
+    ``name`` attribute; unnamed leaves say 'leaf', inputs without gradient 'constant'), shape and dtype, and
+    with ``values`` their value when they hold one element. Functions are boxes labelled with their name and
+    generation and, with ``order``, '#k': the k-th function backward runs (1-based). Edges run input ->
+    function -> output, in the forward direction. Tensors the program no longer holds (an unused output of a
+    multi-output function) are left out. Raises TypeError for a non-Tensor and RuntimeError for a graph that
+    backward() has freed.
+    """
+    _check_root(tensor, "to_dot")
+    labels = {id(t): n for n, t in (names or {}).items()}
+    tensors, functions, edges = _collect(tensor, "to_dot")
+    rank = {id(f): k for k, f in enumerate(_walk(tensor, "to_dot"), 1)} if order else {}
+    ids = {}
+    lines = ["digraph rnnlab {", "  rankdir=TB;", '  node [fontname="Helvetica", fontsize=11];']
+    for k, (key, t) in enumerate(tensors.items()):
+        ids[key] = f"t{k}"
+        style = ', style="dashed"' if not t.requires_grad else ""
+        fill = ', style="filled", fillcolor="#fde2b8"' if key == id(tensor) else ""
+        label = _tensor_label(t, labels.get(key, t.name), values)
+        lines.append(f"  t{k} [shape=ellipse, label={_quote(label)}{style or fill}];")
+    for k, (key, f) in enumerate(functions.items()):
+        ids[key] = f"f{k}"
+        label = f"{function_name(f)}\\ngen {f.generation}"
+        if key in rank:
+            label += f", backward #{rank[key]}"
+        lines.append(f'  f{k} [shape=box, style="filled", fillcolor="#cfe3f7", label={_quote(label)}];')
+    for a, b in edges:
+        lines.append(f"  {ids[a]} -> {ids[b]};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render(tensor, path, names: dict | None = None, values: bool = False, order: bool = True) -> Path:
+    """Draw ``tensor``'s graph (as :func:`to_dot`) to ``path`` with Graphviz; the format is the file's
+    suffix: .png, .svg or .pdf. Returns the path. Needs the ``dot`` program: RuntimeError otherwise."""
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt not in RENDER_FORMATS:
+        raise ValueError(f"render: the file name must end in one of {', '.join('.' + f for f in RENDER_FORMATS)} "
+                         f"(the format to draw), got {path.name!r}")
+    text = to_dot(tensor, names=names, values=values, order=order)
+    dot = shutil.which("dot")
+    if dot is None:
+        raise RuntimeError("render: Graphviz's 'dot' program is not installed (apt-get install graphviz, or "
+                           "brew install graphviz); graph.to_dot(tensor) gives the DOT text without it")
+    done = subprocess.run([dot, f"-T{fmt}", "-o", str(path)], input=text.encode(), capture_output=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"render: dot failed with exit status {done.returncode}: "
+                           f"{done.stderr.decode(errors='replace').strip()}")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------- trace
+def _norm(g) -> float:
+    xp = backend.get_namespace(g)
+    return float(backend.to_numpy(xp.sqrt(xp.sum(g * g))))
+
+
+def _shape(g) -> tuple:
+    return tuple(int(s) for s in g.shape)
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One function's backward in a traced pass.
+
+    ``index``: its position (1-based) in the order backward runs; ``function``: its name; ``generation``;
+    ``grad_shapes``/``grad_norms``: for each output, the shape and L2 norm of dL/d(output) it received
+    (an output that does not lead to the loss gets zeros, as in backward; its norm is 0.0);
+    ``input_grad_norms``: for each input, the norm of the dL/d(input) it passed on (None where it passed
+    nothing: an input that does not require grad).
+    """
+
+    index: int
+    function: str
+    generation: int
+    grad_shapes: tuple
+    grad_norms: tuple
+    input_grad_norms: tuple
+
+    @property
+    def grad_norm(self) -> float:
+        """The norm of dL/d(output) for a single-output function (the first output's otherwise)."""
+        return self.grad_norms[0]
+
+    def __str__(self) -> str:
+        shapes = ", ".join(str(s) for s in self.grad_shapes)
+        norms = ", ".join(f"{n:.4g}" for n in self.grad_norms)
+        passed = ", ".join("-" if n is None else f"{n:.4g}" for n in self.input_grad_norms)
+        return f"{self.index:>3}  {self.function:<18} {self.generation:>4}  {shapes:<18} {norms:<14} {passed}"
+
+
+class BackwardTrace(list):
+    """The :class:`BackwardStep` s of one traced backward pass, in the order backward runs them.
+
+    ``str(trace)`` is a table with one line per function. ``trace.grad(t)`` is the total dL/dt (a backend
+    array) the pass computed for any tensor ``t`` of the graph that requires grad (leaf or intermediate),
+    None for a tensor it never reached.
+    """
+
+    def __init__(self, steps=(), grads=None):
+        super().__init__(steps)
+        self._grads = grads or {}
+
+    def grad(self, tensor):
+        entry = self._grads.get(id(tensor))
+        return None if entry is None or entry[0] is not tensor else entry[1]
+
+    @property
+    def functions(self) -> list:
+        """The function names, in backward order."""
+        return [s.function for s in self]
+
+    def __str__(self) -> str:
+        head = f"{'#':>3}  {'function':<18} {'gen':>4}  {'dL/dy shape':<18} {'|dL/dy|':<14} |dL/dx| per input"
+        return "\n".join([head] + [str(s) for s in self])
+
+
+def trace_backward(tensor, grad=None) -> BackwardTrace:
+    """Run the reverse sweep of ``tensor.backward(grad)`` step by step and record it, without changing
+    anything: no ``.grad`` is written and no node is freed (each function's backward is called as with
+    ``retain_graph=True``), so ``backward()`` may run afterwards and gives the same gradients.
+
+    ``grad``: dL/d(tensor), as for ``backward`` (omitted only for a one-element tensor: then 1).
+    Returns a :class:`BackwardTrace`. Raises RuntimeError when ``tensor`` does not require grad or its
+    graph was freed, ValueError when ``grad`` has the wrong shape. A function whose backward can run only
+    once (the compiled LSTM kernel's fused sequence on NumPy) cannot be traced and then backpropagated.
+    """
+    _check_root(tensor, "trace_backward")
+    if not tensor.requires_grad:
+        raise RuntimeError("trace_backward: this tensor does not require grad (no input of the computation "
+                           "had requires_grad=True, or it was computed under no_grad())")
+    xp = backend.get_namespace(tensor.data)
+    if grad is None:
+        if tensor.size != 1:
+            raise RuntimeError(f"trace_backward: grad can be implied only for a single-element output; this "
+                               f"output has shape {tensor.shape}, so pass grad= of that shape")
+        grad = xp.ones_like(tensor.data)
+    else:
+        grad = grad.data if isinstance(grad, Tensor) else backend.asarray(grad, like=tensor.data)
+        if tuple(grad.shape) != tensor.shape:
+            raise ValueError(f"trace_backward: grad has shape {tuple(grad.shape)} but the output has shape "
+                             f"{tensor.shape}")
+        if grad.dtype != tensor.data.dtype:
+            grad = xp.astype(grad, tensor.data.dtype)
+    grads: dict[int, tuple] = {id(tensor): (tensor, grad)}     # id -> (tensor, total dL/dtensor so far)
+    steps = []
+    queue = _Queue("trace_backward")
+    if tensor.creator is not None:
+        queue.push(tensor.creator)
+    while queue:
+        f = queue.pop()
+        entries = [grads.get(id(ref())) if ref() is not None else None for ref in f.outputs]
+        if all(e is None for e in entries):     # no output leads to the root: backward skips it too
+            continue
+        gys = []
+        for k, e in enumerate(entries):         # only a multi-output function can miss some (it kept _out_meta)
+            if e is None:
+                shape, dtype, device = f._out_meta[k]
+                gys.append(f.xp.zeros(shape, dtype=dtype, **device))
+            else:
+                gys.append(e[1])
+        gxs = f.backward(*gys)
+        if type(gxs) is not tuple:
+            gxs = (gxs,)
+        passed = []
+        for x, gx in zip(f.inputs, gxs):
+            if gx is None or not x.requires_grad:
+                passed.append(None)
+                continue
+            passed.append(_norm(gx))
+            entry = grads.get(id(x))
+            grads[id(x)] = (x, gx if entry is None else entry[1] + gx)
+            if x.creator is not None:
+                queue.push(x.creator)
+        steps.append(BackwardStep(len(steps) + 1, function_name(f), f.generation,
+                                  tuple(_shape(g) for g in gys), tuple(_norm(g) for g in gys), tuple(passed)))
+    return BackwardTrace(steps, grads)
