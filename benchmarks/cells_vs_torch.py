@@ -14,8 +14,8 @@ Adam written inline with NumPy). float32, 2 threads on both sides. Cases (issue 
   not. The same arithmetic runs in both; only the values differ. Target: time(vanishing) / time(not) <= 1.2.
 
 Columns, for each path of rnnlab against PyTorch: median step time of each, ``ratio`` = median(rnnlab) /
-median(PyTorch), and ``per-round`` = the median of the ratios of runs taken back to back (less sensitive to
-other jobs on a shared machine). Runs alternate: rnnlab, PyTorch, rnnlab, ... after one warm-up step each.
+median(PyTorch), ``per-round`` = the median of the ratios of runs taken back to back, and ``best`` = the
+ratio of the fastest runs (the last two are less sensitive to other jobs on a shared machine). Runs alternate: rnnlab, PyTorch, rnnlab, ... after one warm-up step each.
 rnnlab paths: ``kernels`` (``rnnlab.cells.kernels`` called directly), and, when ``rnnlab.cells.Recurrent``
 exists, ``fused`` and ``composed`` (the full model through the engine). Targets: kernels and fused at most
 1.0x on LSTM T = 784 and 0.8x on the RNN cases; composed at most 2x on the LSTM cases.
@@ -52,6 +52,9 @@ VANISHING = dict(cell="lstm", D=1, H=128, B=128, T=784, classes=10)
 FORGET_BIAS = {"vanishing": -3.0, "not vanishing": 8.0}
 THREADS = 2
 LR = 1e-3
+SETTLE_S = 0.3
+"""Pause before each timed run: BLAS and OpenMP worker threads busy-wait for a while after a call, and on two
+cores the other library's spinning threads would otherwise slow the next run down."""
 
 
 def _limit_threads():
@@ -239,6 +242,7 @@ def alternate(steps: dict, rounds: int) -> dict:
     for _ in range(rounds):
         for name, fn in steps.items():
             _flush_denormals(name == "torch")
+            time.sleep(SETTLE_S)
             start = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - start)
@@ -249,9 +253,10 @@ def alternate(steps: dict, rounds: int) -> dict:
 def ratio_line(label, times, name, ref="torch"):
     a, b = times[name], times[ref]
     per_round = statistics.median(x / y for x, y in zip(a, b))
-    return (f"  {label:<28} {statistics.median(a) * 1e3:9.1f} ms vs {statistics.median(b) * 1e3:8.1f} ms   "
-            f"ratio {statistics.median(a) / statistics.median(b):5.2f}x   per-round {per_round:5.2f}x   "
-            f"(spread {min(a) * 1e3:.0f}-{max(a) * 1e3:.0f} / {min(b) * 1e3:.0f}-{max(b) * 1e3:.0f} ms)")
+    return (f"  {label:<26} {statistics.median(a) * 1e3:8.1f} vs {statistics.median(b) * 1e3:8.1f} ms  "
+            f"ratio {statistics.median(a) / statistics.median(b):5.2f}x  per-round {per_round:5.2f}x  "
+            f"best {min(a) / min(b):5.2f}x  (spread {min(a) * 1e3:.0f}-{max(a) * 1e3:.0f} / "
+            f"{min(b) * 1e3:.0f}-{max(b) * 1e3:.0f} ms)")
 
 
 def run_case(name, spec, rounds, paths):
@@ -291,6 +296,7 @@ def run_vanishing(rounds, T):
     for _ in range(rounds):
         for name, fn in order.items():
             _flush_denormals(name.startswith("torch"))
+            time.sleep(SETTLE_S)
             start = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - start)

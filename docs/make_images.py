@@ -6,7 +6,8 @@
 The chapters' code blocks compute the same quantities at smaller sizes (the test suite runs them); this
 script uses the sizes the pictures show. NumPy and matplotlib are used here for host data and plotting
 only; every gradient comes from rnnlab. ``momentum`` trains two networks on permuted MNIST (T = 784) and
-takes a few minutes; it needs the MNIST files (see rnnlab.datasets.load_mnist).
+takes a few minutes; it needs the MNIST files (in $RNNLAB_DATA/mnist, see rnnlab.datasets.load_mnist).
+Graphviz's ``dot`` draws ``graph`` (apt-get install graphviz).
 """
 from __future__ import annotations
 
@@ -41,11 +42,11 @@ def save(fig, name: str) -> None:
     print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
 
 
-def probe_norms(cell, x, loss_at_last_step=True):
-    """||dL/dh_t|| for t = 1..T for one cell on inputs x (T, B, D), L = sum of the last h_T squared."""
+def probe_norms(cell, x):
+    """||dL/dh_t|| for t = 1..T for one cell on inputs x (T, B, D), with L = sum(h_T) (chapter 5)."""
     rnn = cells.Recurrent(cell)
     out, _ = rnn(rnnlab.Tensor(x), record_grad_norms=True)
-    (out[-1] * out[-1]).sum().backward()
+    out[-1].sum().backward()
     return rnn.grad_norms[0]
 
 
@@ -60,11 +61,42 @@ def img_graph() -> None:
     graph.render(y, IMG / "01-graph.png", names={"y": y}, values=True)
     print(f"wrote {IMG / '01-graph.png'}")
     rnn = cells.Recurrent(cells.RNN(1, 2, rng=0), fused=False)
-    out, _ = rnn(rnnlab.Tensor(np.ones((3, 1, 1))))
-    loss = (out[-1] * out[-1]).sum()
+    out, _ = rnn(rnnlab.Tensor(np.ones((3, 1, 1))))   # three steps, H = 2
+    h_T = out[-1]
+    loss = (h_T * h_T).sum()
     graph.render(loss, IMG / "04-unrolled.png", names={"loss": loss, "W_hh": rnn.cells[0].weight_hh,
-                                                        "W_ih": rnn.cells[0].weight_ih, "b": rnn.cells[0].bias})
+                                                        "W_ih": rnn.cells[0].weight_ih, "b": rnn.cells[0].bias},
+                  dpi=48)
     print(f"wrote {IMG / '04-unrolled.png'}")
+
+
+# ------------------------------------------------------------------------------------------------ chapter 3
+def img_step_size() -> None:
+    """03-step-size.png: error of forward and central differences of tanh at 0.7 against the step."""
+    x0, exact = 0.7, 1 - np.tanh(0.7) ** 2
+    steps = np.logspace(-14, -1, 40)
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for dtype, color in ((np.float32, "tab:red"), (np.float64, "tab:blue")):
+        x = dtype(x0)
+        name = np.dtype(dtype).name
+        for kind, style in (("forward", "--"), ("central", "-")):
+            est = []
+            for e in steps:
+                e = dtype(e)
+                if kind == "central":
+                    est.append((np.tanh(x + e) - np.tanh(x - e)) / (2 * e))
+                else:
+                    est.append((np.tanh(x + e) - np.tanh(x)) / e)
+            err = np.maximum(np.abs(np.array(est, dtype=np.float64) - exact), 1e-17)
+            ax.loglog(steps, err, style, color=color, label=f"{name}, {kind}")
+    ax.axvline(1e-6, color="grey", lw=0.8)
+    ax.text(1.3e-6, 3e-1, "gradcheck's eps", fontsize=8, color="grey")
+    ax.set(xlabel="step eps", ylabel="|estimate - exact|", title="finite differences of tanh'(0.7)",
+           ylim=(1e-17, 10))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save(fig, "03-step-size.png")
 
 
 # ------------------------------------------------------------------------------------------------ chapter 5
@@ -85,13 +117,9 @@ def img_vanishing() -> None:
         cell = cells.RNN(2, H, weight_hh_init="orthogonal", rng=1)
         cell.weight_hh.data = cell.weight_hh.data * c
         cell.bias.data = cell.bias.data * 0.0
-        n = probe_norms(cell, np.zeros((200, 4, 2)) , loss_at_last_step=True) if False else None
-        rnn = cells.Recurrent(cell)
-        out, _ = rnn(rnnlab.Tensor(np.zeros((200, 4, 2))), record_grad_norms=True)
-        out[-1].backward(grad=np.ones((4, H)))
-        n = rnn.grad_norms[0]
+        n = probe_norms(cell, np.zeros((200, 4, 2)))
         axes[1].semilogy(np.arange(1, 201), n, label=f"W_hh = {c} Q  (spectral radius {c})")
-    axes[1].set(xlabel="time step t", ylabel="||dL/dh_t||", title="linear regime: ||dL/dh_t|| = c^(T-t) ||dL/dh_T||")
+    axes[1].set(xlabel="time step t", ylabel="||dL/dh_t||", title="zero input: ||dL/dh_t|| = c^(T-t) ||dL/dh_T||")
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
@@ -101,36 +129,46 @@ def img_vanishing() -> None:
 
 # ------------------------------------------------------------------------------------------------ chapter 6
 def img_tbptt() -> None:
-    """06-tbptt.png: ||dL/dh_t|| with full BPTT and with TBPTT chunks of k = 50 (loss at every step)."""
+    """06-tbptt.png: ||dL/dh_t|| with full BPTT and with TBPTT chunks of k = 50: a loss on the last step
+    only (left), and a loss on every step, as the ratio truncated / full (right)."""
     rnnlab.set_default_dtype("float64")
     T, B, H, k = 200, 8, 32, 50
     xs, _ = adding_task(B, T, seed=0)
     x = rnnlab.Tensor(xs.astype("float64"))
-    rnn = cells.Recurrent(cells.LSTM(2, H, rng=0))
-    out, _ = rnn(x, record_grad_norms=True)
-    (out * out).sum().backward()
-    full = rnn.grad_norms[0]
-    chunked = []
-    for chunk in cells.tbptt(rnn, x, k1=k):
-        rnn_out = chunk.outputs
-        (rnn_out * rnn_out).sum().backward()
-    # the probe of the chunk's forward: redo it per chunk to read the norms
-    state = None
-    for start in range(0, T, k):
-        o, state = rnn(x[start:start + k], state, record_grad_norms=True)
-        (o * o).sum().backward()
-        chunked.append(rnn.grad_norms[0])
-        state = cells.detach_state(state)
-    chunked = np.concatenate(chunked)
-    fig, ax = plt.subplots(figsize=(7, 3.8))
     t = np.arange(1, T + 1)
-    ax.semilogy(t, full, label="full BPTT")
-    ax.semilogy(t, chunked, "--", label=f"TBPTT, k1 = k2 = {k}")
-    for s in range(k, T, k):
-        ax.axvline(s + 0.5, color="grey", lw=0.8, alpha=0.6)
-    ax.set(xlabel="time step t", ylabel="||dL/dh_t||", title="LSTM, loss at every step: what truncation cuts")
-    ax.grid(alpha=0.3)
-    ax.legend()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+
+    def norms(rnn, loss_fn, chunk):
+        """Per-step ||dL/dh_t||, running the chunks tbptt(rnn, x, k1=chunk) makes by hand for the probe."""
+        result, state = [], None
+        for start in range(0, T, chunk):
+            o, state = rnn(x[start:start + chunk], state, record_grad_norms=True)
+            loss_fn(o, start + chunk >= T).backward()
+            result.append(rnn.grad_norms[0])
+            state = cells.detach_state(state)
+        return np.concatenate(result)
+
+    def last_only(o, is_last):
+        return o[-1].sum() * (1.0 if is_last else 0.0)
+
+    def every_step(o, is_last):
+        return (o * o).sum()
+
+    rnn = cells.Recurrent(cells.LSTM(2, H, rng=0))
+    full, cut = norms(rnn, last_only, T), norms(rnn, last_only, k)
+    axes[0].semilogy(t, full, label="full BPTT")
+    axes[0].semilogy(t, np.where(cut > 0, cut, np.nan), "--", label=f"TBPTT, k1 = k2 = {k} (0 before the last chunk)")
+    axes[0].set(title="LSTM, loss on the last step only", xlabel="time step t", ylabel="||dL/dh_t||")
+    for name, make in (("RNN", lambda: cells.RNN(2, H, rng=0)), ("LSTM", lambda: cells.LSTM(2, H, rng=0))):
+        rnn = cells.Recurrent(make())
+        ratio = norms(rnn, every_step, k) / norms(rnn, every_step, T)
+        axes[1].plot(t, ratio, label=name)
+    axes[1].set(title="loss on every step: ||dL/dh_t|| truncated / full", xlabel="time step t", ylabel="ratio")
+    for ax in axes:
+        for s in range(k, T, k):
+            ax.axvline(s + 0.5, color="grey", lw=0.8, alpha=0.6)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     save(fig, "06-tbptt.png")
 
@@ -147,7 +185,6 @@ def img_momentum(steps=(0, 100, 300), hidden=128, batch=32, seed=0) -> None:
     Training runs in float32; the probe runs in float64 on a copy of the weights (float32 underflows)."""
     from rnnlab.datasets import mnist_datasets
     from rnnlab.optim import Adam
-    os.environ.setdefault("RNNLAB_DATA", "/work/shared/data")
     train, test, _ = mnist_datasets("permuted")
     rng = np.random.default_rng(seed)
     xp, yp = test.batch(np.arange(batch))
@@ -195,7 +232,65 @@ def img_momentum(steps=(0, 100, 300), hidden=128, batch=32, seed=0) -> None:
     save(fig, "07-momentum.png")
 
 
-IMAGES = {"graph": img_graph, "vanishing": img_vanishing, "tbptt": img_tbptt, "momentum": img_momentum}
+# ------------------------------------------------------------------------------------------------ chapter 8
+def img_frank_wolfe() -> None:
+    """08-frank-wolfe.png: the LMO in the l2 and l-inf balls, and the inner loop's path on a quadratic."""
+    from rnnlab.optim import FrankWolfe, lmo
+    rnnlab.set_default_dtype("float64")
+    g = np.array([3.0, 1.0])
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.8))
+    theta = np.linspace(0, 2 * np.pi, 200)
+    for ax, p, title in ((axes[0], 2, "l2 ball: s = -delta g / ||g||_2"),
+                         (axes[1], np.inf, "l-inf ball: s = -delta sign(g)")):
+        if p == 2:
+            ax.plot(np.cos(theta), np.sin(theta), color="k")
+        else:
+            ax.plot([-1, 1, 1, -1, -1], [-1, -1, 1, 1, -1], color="k")
+        s = rnnlab.to_numpy(lmo(rnnlab.asarray(g), 1.0, p))
+        gn = 0.5 * g / np.linalg.norm(g)
+        ax.annotate("", xy=gn, xytext=(0, 0), arrowprops=dict(arrowstyle="->", color="tab:blue", lw=2))
+        ax.text(gn[0] + 0.05, gn[1] + 0.05, "g (direction)", color="tab:blue", fontsize=9)
+        ax.plot(*s, "o", color="tab:red", ms=8)
+        ax.text(s[0] - 0.15, s[1] - 0.22, "s = LMO(g)", color="tab:red", fontsize=9)
+        for lvl in np.linspace(-3, 3, 7):           # level lines of <s, g>: the LMO touches the lowest
+            t = np.linspace(-1.6, 1.6, 2)
+            ax.plot(t, (lvl - g[0] * t) / g[1], color="tab:blue", lw=0.5, alpha=0.4)
+        ax.set(xlim=(-1.6, 1.6), ylim=(-1.6, 1.6), aspect="equal", title=title)
+        ax.title.set_fontsize(9)
+    A, c = np.array([[3.0, 0.0], [0.0, 0.3]]), np.array([0.6, 0.4])
+    w = rnnlab.Parameter(np.zeros(2))
+    opt = FrankWolfe([w], lr=1.0, delta=1.0, K=8, p=2)
+    path, vertices = [], []
+
+    def closure():
+        path.append(rnnlab.to_numpy(w.data).copy())
+        d = w - rnnlab.Tensor(c)
+        loss = 0.5 * (d * (d @ rnnlab.Tensor(A))).sum()
+        loss.backward()
+        vertices.append(rnnlab.to_numpy(lmo(w.grad, 1.0, 2)))
+        return loss
+
+    opt.step(closure)
+    ax = axes[2]
+    X, Y = np.meshgrid(np.linspace(-1.5, 1.5, 120), np.linspace(-1.5, 1.5, 120))
+    F = 0.5 * (A[0, 0] * (X - c[0]) ** 2 + A[1, 1] * (Y - c[1]) ** 2)
+    ax.contour(X, Y, F, levels=12, cmap="Blues", linewidths=0.7)
+    ax.plot(np.cos(theta), np.sin(theta), color="k")
+    path = np.array(path)
+    ax.plot(path[:, 0], path[:, 1], "o-", color="tab:red", ms=4, label="omega + Delta_(k-1), k = 1..8")
+    vertices = np.array(vertices)
+    ax.plot(vertices[:, 0], vertices[:, 1], "x", color="tab:green", ms=7, label="vertices s_k")
+    final = rnnlab.to_numpy(w.data)
+    ax.plot(*final, "*", color="k", ms=10, label="omega + eta Delta_K")
+    ax.plot(*c, "+", color="tab:blue", ms=12, mew=2, label="minimum of F")
+    ax.set(aspect="equal", title="inner loop, delta = 1, K = 8, start omega = 0")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    save(fig, "08-frank-wolfe.png")
+
+
+IMAGES = {"step_size": img_step_size, "frank_wolfe": img_frank_wolfe, "graph": img_graph, "vanishing": img_vanishing, "tbptt": img_tbptt, "momentum": img_momentum}
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(IMAGES)

@@ -14,8 +14,9 @@ fails (for example HAR-2 without its data) is recorded with its error line and t
 Flags this script does not know (``--steps 50``, ``--backend cupy``) are passed on to every ``rnnlab train``.
 
 Writes ``<runs-dir>/results.md`` (a Markdown table: config, task, cell, optimizer, steps, wall time, test
-loss, baseline, metric, status) and ``results.json``, and for every group ``rnnlab plot`` of its runs into
-``<runs-dir>/plots/<folder>_<group>/`` (loss.png and accuracy.png or perplexity.png, runs overlaid).
+loss, baseline, result, the paper's number for the full run, status) and ``results.json``, and for every
+group ``rnnlab plot`` of its runs into ``<runs-dir>/plots/<folder>_<group>/`` (loss.png and accuracy.png or
+perplexity.png, runs overlaid).
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class Config:
     name: str
     group: str
     path: Path
+    reported: str = ""
 
     @property
     def key(self) -> str:
@@ -52,9 +54,11 @@ def small_configs(root: Path = HERE) -> list[Config]:
     for folder in FOLDERS:
         for path in sorted((root / folder).glob("*.small.toml")):
             name = path.name[: -len(".small.toml")]
-            match = re.search(r"^# group:\s*(\S+)", path.read_text(), re.M)
+            text = path.read_text()
+            match = re.search(r"^# group:\s*(\S+)", text, re.MULTILINE)
             group = match.group(1) if match else f"{folder}/{name}"
-            out.append(Config(folder, name, group, path))
+            reported = re.search(r"^# reported \(full run, paper\):\s*(.*)$", text, re.MULTILINE)
+            out.append(Config(folder, name, group, path, reported.group(1).strip() if reported else ""))
     return out
 
 
@@ -83,7 +87,7 @@ def run_one(cfg: Config, run_dir: Path, log: Path, data_dir: str | None, timeout
         f.write("$ " + " ".join(cmd) + "\n")
         f.flush()
         try:
-            proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, timeout=timeout)
+            proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, timeout=timeout, check=False)
             status = "ok" if proc.returncode == 0 else f"exit {proc.returncode}"
         except subprocess.TimeoutExpired:
             status = f"timeout after {timeout:.0f} s"
@@ -98,7 +102,7 @@ def run_one(cfg: Config, run_dir: Path, log: Path, data_dir: str | None, timeout
 
 def summarize(cfg: Config, run_dir: Path, outcome: dict | None) -> dict:
     """One row of the table from the run directory's summary.json (and this session's outcome, if any)."""
-    row = {"config": cfg.key, "group": cfg.group, "run_dir": str(run_dir)}
+    row = {"config": cfg.key, "group": cfg.group, "run_dir": str(run_dir), "paper": cfg.reported}
     path = run_dir / "summary.json"
     if path.exists():
         s = json.loads(path.read_text())
@@ -131,7 +135,8 @@ def metric_text(row: dict) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    head = ("config", "task", "cell", "optimizer", "steps", "wall s", "test loss", "baseline", "metric", "status")
+    head = ("config", "task", "cell", "optimizer", "steps", "wall s", "test loss", "baseline", "result",
+            "paper (full run)", "status")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
     def num(v, fmt):
@@ -140,7 +145,8 @@ def table(rows: list[dict]) -> str:
     for r in rows:
         cells = (r["config"], r.get("task") or "", r.get("cell") or "", r.get("optimizer") or "",
                  num(r.get("steps"), "d"), num(r.get("wall_time"), ".0f"), num(r.get("test_loss"), ".4f"),
-                 num(r.get("baseline_loss"), ".4f"), metric_text(r), r["status"])
+                 num(r.get("baseline_loss"), ".4f"), metric_text(r), r.get("paper", "").replace("|", "/"),
+                 r["status"].replace("|", "/"))
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -156,11 +162,30 @@ def plot_groups(chosen: list[Config], runs_dir: Path) -> list[str]:
     for group, dirs in groups.items():
         out = runs_dir / "plots" / group.replace("/", "_")
         proc = subprocess.run([sys.executable, "-m", "rnnlab.cli", "plot", *map(str, dirs), "--out", str(out)],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
         if proc.returncode == 0:
             written.extend(proc.stdout.split())
         else:
             print(f"run_small: plot of {group} failed: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+    return written
+
+
+def export_plots(paths, dest: Path, max_bytes: int = 100_000) -> list[Path]:
+    """Copy plots to ``dest`` as ``<folder>_<group>_<plot>.png``, palette-quantized to stay small."""
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in map(Path, paths):
+        target = dest / f"{path.parent.name}_{path.name}"
+        try:
+            from PIL import Image
+            with Image.open(path) as im:
+                for colors in (128, 64, 32):
+                    im.convert("RGB").quantize(colors=colors).save(target, optimize=True)
+                    if target.stat().st_size <= max_bytes:
+                        break
+        except ImportError:
+            target.write_bytes(path.read_bytes())
+        written.append(target)
     return written
 
 
@@ -178,6 +203,7 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-done", action="store_true", help="do not rerun configs whose summary.json exists")
     ap.add_argument("--collect-only", action="store_true", help="run nothing; rebuild the table and plots")
     ap.add_argument("--no-plots", action="store_true")
+    ap.add_argument("--export-plots", metavar="DIR", help="also copy the plots, quantized (< 100 KB), into DIR")
     ap.add_argument("--dry-run", action="store_true", help="print the commands and exit")
     args, extra = ap.parse_known_args(argv)
 
@@ -218,8 +244,12 @@ def main(argv=None) -> int:
     (runs_dir / "results.json").write_text(json.dumps(rows, indent=1))
     print(text)
     if not args.no_plots:
-        for path in plot_groups(chosen, runs_dir):
+        plots = plot_groups(chosen, runs_dir)
+        for path in plots:
             print("plot:", path)
+        if args.export_plots:
+            for path in export_plots(plots, Path(args.export_plots)):
+                print("exported:", path)
     return 0 if all(r["status"] in ("ok", "not run") for r in rows) else 1
 
 

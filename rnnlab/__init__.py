@@ -18,8 +18,10 @@ from .engine.layers import BatchNorm, Dropout, Embedding, Linear
 from .engine.module import Module, ModuleList, Parameter
 from .engine.tensor import Tensor, enable_grad, no_grad
 
+from . import cells, datasets, optim  # noqa: E402  (rnnlab.cells etc. after a plain import)
+
 __version__ = "0.1.0"
-__all__ = ["Tensor", "Function", "no_grad", "enable_grad", "use_backend", "current_backend",
+__all__ = ["cells", "datasets", "optim", "Tensor", "Function", "no_grad", "enable_grad", "use_backend", "current_backend",
            "get_namespace", "asarray", "to_numpy", "set_default_dtype", "get_default_dtype",
            "BackendError", "backend", "gradcheck", "GradcheckError", "manual_seed", "Module", "ModuleList",
            "Parameter", "Linear", "Embedding", "BatchNorm", "Dropout", *_ops_all]

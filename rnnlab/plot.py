@@ -62,15 +62,19 @@ def plot_runs(run_dirs, out_dir=None) -> list[Path]:
         fig.savefig(out / fname, dpi=110)
         plt.close(fig)
         written.append(out / fname)
-    norm_runs = [(d, d / "grad_norms.npz") for d in run_dirs if (d / "grad_norms.npz").exists()]
+    norm_runs = [d for d in run_dirs if (d / "grad_norms.npz").exists()]
     if norm_runs:
+        from .checkpoint import load
         fig, ax = plt.subplots(figsize=(7, 4.5))
-        for d, path in norm_runs:
-            with np.load(path, allow_pickle=False) as z:
-                for name in z.files:
-                    norms = z[name]
-                    ax.semilogy(np.arange(1, norms.shape[-1] + 1), np.maximum(norms.reshape(-1, norms.shape[-1])[-1], 1e-300),
-                                label=f"{d.name} {name}")
+        for d in norm_runs:
+            arrays, _ = load(d / "grad_norms.npz")
+            steps = arrays.pop("steps")
+            for name, norms in sorted(arrays.items()):
+                rows = sorted({0, len(steps) - 1})
+                for r in rows:
+                    t = np.arange(1, norms.shape[1] + 1)
+                    ax.semilogy(t, np.maximum(norms[r], 1e-300), alpha=0.5 if r == 0 and len(rows) > 1 else 1,
+                                label=f"{d.name + ' ' if len(norm_runs) > 1 else ''}{name}, step {int(steps[r])}")
         ax.set_xlabel("time step t")
         ax.set_ylabel("||dL/dh_t||")
         ax.set_title("gradient flow through time")

@@ -281,6 +281,7 @@ class Run:
         self.running = []
         self.last_eval: dict = {}
         self.last_train: dict = {}
+        self.grad_norm_history: list = []
         if resume:
             self._load()
         elif self.comm.is_root:
@@ -333,6 +334,8 @@ class Run:
             self.elapsed = time.perf_counter() - start
             if self.step % cfg.log_every == 0 or self.step == self.total_steps:
                 self._log_train()
+                if cfg.record_grad_norms:
+                    self._capture_grad_norms()
             if self.step % cfg.eval_every == 0 and self.step < self.total_steps:
                 self._evaluate()
                 for s in self.schedulers:
@@ -387,10 +390,24 @@ class Run:
                 summary[f"test_{k}"] = m[k]
         return summary
 
+    def _capture_grad_norms(self) -> None:
+        """Keep the probe's ||dL/dh_t|| of the step just taken (full-BPTT steps record them)."""
+        try:
+            norms = self.model.rnn.grad_norms
+        except RuntimeError:     # this step did not record (a TBPTT chunk, an evaluation in between)
+            return
+        self.grad_norm_history.append((self.step, [to_numpy(n) for n in norms]))
+
     def _save_grad_norms(self) -> None:
-        norms = getattr(self.model.rnn, "grad_norms", None)
-        if norms:
-            checkpoint.save(self.out / "grad_norms.npz", {f"layer{i}": n for i, n in enumerate(norms)})
+        """``grad_norms.npz``: ``steps`` (n,) and ``layer{i}`` (n, T): the norms at each logged step."""
+        if not self.grad_norm_history:
+            return
+        host = backend.host
+        steps, rows = zip(*self.grad_norm_history)
+        arrays = {"steps": host.asarray(steps)}
+        for i in range(len(rows[0])):
+            arrays[f"layer{i}"] = host.stack([r[i] for r in rows])
+        checkpoint.save(self.out / "grad_norms.npz", arrays)
 
     # ------------------------------------------------------------------ checkpoints
     def _rngs(self) -> list:

@@ -21,7 +21,11 @@ from .fused import empty_like_steps
 
 def nesterov_mu(t: int, restart: int = 0) -> float:
     """mu_t = (t - 1)/(t + 2) (Nesterov), or with a scheduled restart every F = ``restart`` steps
-    mu_t = (t mod F)/((t mod F) + 3) (the paper's formula, Sec. 2.4). ``t`` counts steps from 1."""
+    mu_t = (t mod F)/((t mod F) + 3) (the paper's formula, Sec. 2.4). ``t`` counts steps from 1.
+
+    The two are the paper's as written: with a restart, mu_1 = 1/4 (the restarted counter k = t mod F plays
+    the role of t - 1), while without one mu_1 = 0; every multiple of F restarts at mu = 0.
+    """
     if restart == 0:
         return (t - 1) / (t + 2)
     k = t % restart

@@ -334,6 +334,12 @@ _from_environment()
 
 
 def device_kwargs(a) -> dict:
-    """``{"device": ...}`` for creating arrays next to ``a`` (empty for NumPy, which has one device)."""
+    """``{"device": ...}`` for creating arrays next to ``a``.
+
+    Empty for NumPy (one device) and for CuPy, whose creation functions take no ``device`` argument and
+    allocate on the current device (the one ``use_backend("cupy", device=...)`` selected).
+    """
+    if type(a) is _np.ndarray or (_cupy_module is not None and type(a) is _cupy_module.ndarray):
+        return {}
     dev = device_of(a)
     return {} if dev is None else {"device": dev}

@@ -29,7 +29,7 @@ from .tensor import _is_floating
 __all__ = ["Expm", "expm", "expm_array", "expm_frechet_array"]
 
 _THETA = {3: 1.495585217958292e-2, 5: 2.539398330063230e-1, 7: 9.504178996162932e-1,
-          9: 2.097847961257068e0, 13: 8.0}
+          9: 2.097847961257068e0, 13: 5.371920351148152e0}
 
 
 def _pade_coefficients(m: int) -> tuple:

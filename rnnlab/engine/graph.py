@@ -174,9 +174,11 @@ def to_dot(tensor, names: dict | None = None, values: bool = False, order: bool 
     return "\n".join(lines) + "\n"
 
 
-def render(tensor, path, names: dict | None = None, values: bool = False, order: bool = True) -> Path:
+def render(tensor, path, names: dict | None = None, values: bool = False, order: bool = True,
+           dpi: int | None = None) -> Path:
     """Draw ``tensor``'s graph (as :func:`to_dot`) to ``path`` with Graphviz; the format is the file's
-    suffix: .png, .svg or .pdf. Returns the path. Needs the ``dot`` program: RuntimeError otherwise."""
+    suffix: .png, .svg or .pdf. ``dpi``: resolution of a PNG (Graphviz's default, 96, when None).
+    Returns the path. Needs the ``dot`` program: RuntimeError otherwise (and when ``dot`` fails)."""
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
     if fmt not in RENDER_FORMATS:
@@ -187,7 +189,8 @@ def render(tensor, path, names: dict | None = None, values: bool = False, order:
     if dot is None:
         raise RuntimeError("render: Graphviz's 'dot' program is not installed (apt-get install graphviz, or "
                            "brew install graphviz); graph.to_dot(tensor) gives the DOT text without it")
-    done = subprocess.run([dot, f"-T{fmt}", "-o", str(path)], input=text.encode(), capture_output=True)
+    args = [dot, f"-T{fmt}", "-o", str(path)] + ([f"-Gdpi={int(dpi)}"] if dpi else [])
+    done = subprocess.run(args, input=text.encode(), capture_output=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"render: dot failed with exit status {done.returncode}: "
                            f"{done.stderr.decode(errors='replace').strip()}")

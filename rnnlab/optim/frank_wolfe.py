@@ -27,7 +27,8 @@ class FrankWolfe(Optimizer):
     loss and its gradients (``loss.backward()``) at the parameters' current data and returns the loss; it
     may draw a new minibatch or the next TBPTT chunk on each call (stochastic Frank-Wolfe). Gradients are
     cleared before each call. At inner step k the parameters hold ω + Δω_{k-1}; after the step they hold
-    ω + η Δω_K. ``step`` returns the first call's loss: the loss at ω, before the step.
+    ω + η Δω_K. ``step`` returns the first call's loss: the loss at ω, before the step. Afterwards each
+    ``.grad`` holds the last inner gradient (plain update) or -Δω_K / δ (what ``outer`` was given).
 
     Arguments (``lr``, ``delta``, ``p`` and ``norm`` may differ per parameter group):
 

@@ -41,7 +41,7 @@ def dot_nodes(text):
 
 # ------------------------------------------------------------------------------------------------ to_dot
 def test_dot_names_every_function_and_tensor_with_its_shape(backend_name, float64):
-    x, w, y = small_graph()
+    *_, y = small_graph()
     labels, _ = dot_nodes(graph.to_dot(y))
     functions = sorted(l.split("\\n")[0] for k, l in labels.items() if k.startswith("f"))
     assert functions == ["Mul", "Pow", "Sub"]
@@ -53,7 +53,7 @@ def test_dot_names_every_function_and_tensor_with_its_shape(backend_name, float6
 
 
 def test_dot_edges_run_input_function_output(backend_name, float64):
-    x, w, y = small_graph()
+    *_, y = small_graph()
     labels, edges = dot_nodes(graph.to_dot(y, names={"loss": y}))
     by_label = {l.split("\\n")[0]: k for k, l in labels.items()}
     mul, sub, pow_ = by_label["Mul"], by_label["Sub"], by_label["Pow"]
@@ -67,7 +67,7 @@ def test_dot_edges_run_input_function_output(backend_name, float64):
 
 
 def test_dot_labels_generation_backward_position_and_values(backend_name, float64):
-    x, w, y = small_graph()
+    *_, y = small_graph()
     text = graph.to_dot(y, values=True)
     assert 'label="Pow\\ngen 2, backward #1"' in text
     assert 'label="Sub\\ngen 1, backward #2"' in text
@@ -110,7 +110,7 @@ def test_dot_of_a_non_tensor_is_a_type_error():
 # ------------------------------------------------------------------------------------------------ render
 def test_render_without_graphviz_names_the_package_to_install(monkeypatch, tmp_path):
     monkeypatch.setattr(graph.shutil, "which", lambda name: None)
-    x, w, y = small_graph()
+    *_, y = small_graph()
     with pytest.raises(RuntimeError, match=r"render: Graphviz's 'dot' program is not installed "
                                            r"\(apt-get install graphviz"):
         graph.render(y, tmp_path / "g.png")
@@ -118,21 +118,21 @@ def test_render_without_graphviz_names_the_package_to_install(monkeypatch, tmp_p
 
 
 def test_render_refuses_an_unknown_format(tmp_path):
-    x, w, y = small_graph()
+    *_, y = small_graph()
     with pytest.raises(ValueError, match=r"render: the file name must end in one of \.png, \.svg, \.pdf.*'g\.jpg'"):
         graph.render(y, tmp_path / "g.jpg")
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 def test_render_writes_a_png(tmp_path):
-    x, w, y = small_graph()
+    *_, y = small_graph()
     path = graph.render(y, tmp_path / "g.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 # ------------------------------------------------------------------------------------------------ order and trace
 def test_trace_runs_functions_in_decreasing_generation_like_backward(backend_name, float64):
-    x, v, inner, loss = diamond()
+    *_, loss = diamond()
     trace = graph.trace_backward(loss)
     gens = [s.generation for s in trace]
     assert gens == sorted(gens, reverse=True)
@@ -148,7 +148,7 @@ def test_trace_norms_and_grads_match_backward(backend_name, float64):
     trace = graph.trace_backward(loss)
     assert x.grad is None and v.grad is None            # the trace writes no .grad ...
     loss.backward()                                      # ... and keeps the graph for backward
-    a, b, c, s = inner
+    a, _, c, s = inner
     np.testing.assert_allclose(host(trace.grad(x)), host(x.grad), rtol=1e-12)
     np.testing.assert_allclose(host(trace.grad(v)), host(v.grad), rtol=1e-12)
     np.testing.assert_allclose(host(trace.grad(a)), host(a.grad), rtol=1e-12)
@@ -175,7 +175,7 @@ def test_trace_of_an_unrolled_rnn_matches_the_probe(backend_name, float64):
 
 
 def test_trace_prints_one_line_per_function_with_shape_and_norm(backend_name, float64):
-    x, w, y = small_graph()
+    *_, y = small_graph()
     text = str(graph.trace_backward(y))
     lines = text.splitlines()
     assert lines[0].split()[:3] == ["#", "function", "gen"]
@@ -198,7 +198,7 @@ def test_trace_takes_an_upstream_gradient_for_a_non_scalar_output(backend_name, 
 
 def test_trace_of_a_multi_output_function_fills_unused_outputs_with_zeros(backend_name, float64):
     x = rnnlab.Tensor(np.arange(4.0), requires_grad=True)
-    first, second = rnnlab.split(x, 2)
+    first, _ = rnnlab.split(x, 2)
     loss = (first * first).sum()
     trace = graph.trace_backward(loss)
     step = trace[-1]

@@ -71,7 +71,7 @@ def test_every_config_names_its_paper_row_group_and_reported_number():
     for path in TOMLS:
         text = path.read_text()
         for field in ("paper", "where", "reported (full run, paper)", "group"):
-            assert re.search(rf"^# {re.escape(field)}:", text, re.M), f"{path.name}: no '# {field}:' line"
+            assert re.search(rf"^# {re.escape(field)}:", text, re.MULTILINE), f"{path.name}: no '# {field}:' line"
 
 
 def test_configs_are_in_sync_with_make_configs():
@@ -137,13 +137,16 @@ def test_run_small_runs_a_config_tabulates_it_and_plots_it(tmp_path):
         '# group: fw/tiny\ntask = "adding"\nseq_len = 6\ntrain_size = 64\ntest_size = 32\nhidden = 4\n'
         'cell = "rnn"\nsteps = 4\nbatch_size = 16\neval_every = 2\nlog_every = 1\n')
     runs = tmp_path / "runs"
-    code = run_small.main(["--configs-dir", str(tmp_path / "configs"), "--runs-dir", str(runs), "tiny"])
+    code = run_small.main(["--configs-dir", str(tmp_path / "configs"), "--runs-dir", str(runs),
+                           "--export-plots", str(tmp_path / "docs"), "tiny"])
     assert code == 0
     rows = json.loads((runs / "results.json").read_text())
     assert [r["config"] for r in rows] == ["fw/tiny"] and rows[0]["status"] == "ok" and rows[0]["steps"] == 4
     assert "| fw/tiny | adding | rnn |" in (runs / "results.md").read_text()
     assert (runs / "plots" / "fw_tiny" / "loss.png").exists()
     assert (runs / "logs" / "fw_tiny.log").exists()
+    exported = tmp_path / "docs" / "fw_tiny_loss.png"
+    assert exported.exists() and exported.stat().st_size < 100_000
 
 
 def test_run_small_records_a_failing_run_and_goes_on(tmp_path):

@@ -99,3 +99,17 @@ def test_gradcheck_command_reports_every_gradient_of_a_cell(capsys):
     assert code == 0
     for name in ("input x", "weight_ih", "weight_hh", "all gradients match"):
         assert name in out
+
+
+def test_recorded_gradient_norms_are_saved_and_plotted(capsys, tmp_path):
+    run = tmp_path / "run"
+    code, _, _ = run_cli(["train", "--cell", "rnn", "--steps", "4", "--record-grad-norms", "--out", str(run), *SMALL],
+                         capsys)
+    assert code == 0
+    from rnnlab import checkpoint
+    arrays, _ = checkpoint.load(run / "grad_norms.npz")
+    assert list(arrays["steps"]) == [2, 4]
+    assert arrays["layer0"].shape == (2, 8) and (arrays["layer0"] > 0).all()
+    code, out, _ = run_cli(["plot", str(run)], capsys)
+    assert code == 0 and "grad_norms.png" in out
+    assert (run / "grad_norms.png").read_bytes()[:4] == b"\x89PNG"

@@ -25,29 +25,24 @@ NONLINEARITIES = ("tanh", "relu")
 
 @jit
 def rnn_step_forward(xw, hw, bias, x, w, fuse_input, relu, h):
-    """h = phi(xw + hw + b), or phi(x[b] w + hw + b) when ``fuse_input`` (D = 1).
+    """h = phi(xw + hw + b), or phi(x[r] w + hw + b) when ``fuse_input`` (D = 1).
 
-    xw (B, H) the hoisted x_t W_ih (may be ``h`` itself), hw (B, H) = h_{t-1} W_hh, bias, w (H,), x (B,).
+    xw (B, H) the hoisted x_t W_ih (it may be ``h`` itself), hw (B, H) = h_{t-1} W_hh, bias, w (H,), x (B,).
+    Rows are indexed, not sliced: a view per row costs reference counting.
     """
     B, H = hw.shape
+    one = h.dtype.type(1.0)
+    zero = h.dtype.type(0.0)
     for r in range(B):
-        hr = h[r]
-        hwr = hw[r]
-        if fuse_input:
-            xv = x[r]
-            for j in range(H):
-                hr[j] = xv * w[j] + hwr[j] + bias[j]
-        else:
-            xr = xw[r]
-            for j in range(H):
-                hr[j] = xr[j] + hwr[j] + bias[j]
+        s = x[r] if fuse_input else one
+        for j in range(H):
+            h[r, j] = (s * w[j] if fuse_input else xw[r, j]) + hw[r, j] + bias[j]
         if relu:
-            zero = hr.dtype.type(0.0)
             for j in range(H):
-                hr[j] = max(hr[j], zero)
+                h[r, j] = max(h[r, j], zero)
         else:
             for j in range(H):
-                hr[j] = tanh(hr[j])
+                h[r, j] = tanh(h[r, j])
 
 
 @jit
@@ -55,29 +50,24 @@ def rnn_step_backward(dh_out, dh_rec, h, relu, dz, db, threshold, fuse_input, x,
     """dz = (dh_out + dh_rec) * phi'(z) from h = phi(z), flushed; db += column sums of dz; when
     ``fuse_input`` (D = 1) also dx (B,) = dz w and dw (H,) += x^T dz. All (B, H) but the vectors."""
     B, H = h.shape
+    one = h.dtype.type(1.0)
+    zero = h.dtype.type(0.0)
     for r in range(B):
-        hr = h[r]
-        dzr = dz[r]
-        dho = dh_out[r]
-        dhr = dh_rec[r]
-        one = hr.dtype.type(1.0)
-        zero = hr.dtype.type(0.0)
         if relu:
             for j in range(H):
-                dzr[j] = flush((dho[j] + dhr[j]) if hr[j] > zero else zero, threshold)
+                dz[r, j] = flush((dh_out[r, j] + dh_rec[r, j]) if h[r, j] > zero else zero, threshold)
         else:
             for j in range(H):
-                dzr[j] = flush((dho[j] + dhr[j]) * (one - hr[j] * hr[j]), threshold)
+                dz[r, j] = flush((dh_out[r, j] + dh_rec[r, j]) * (one - h[r, j] * h[r, j]), threshold)
         for j in range(H):
-            db[j] += dzr[j]
+            db[j] += dz[r, j]
         if fuse_input:
-            xv = x[r]
-            s = zero
+            total = zero
             for j in range(H):
-                s += dzr[j] * w[j]
-            dx[r] = s
+                total += dz[r, j] * w[j]
+            dx[r] = total
             for j in range(H):
-                dw[j] += xv * dzr[j]
+                dw[j] += x[r] * dz[r, j]
 
 
 class RNNCache:
@@ -149,7 +139,7 @@ def rnn_backward(cache, dhs, dhT):
     else:
         x_rows = dx_rows = np.zeros((T, 1), dtype)
         w = dw = db
-    W_hh_T = W_hh.T
+    W_hh_T = np.ascontiguousarray(W_hh.T)    # BLAS was up to 2x slower on the transposed view
     for t in range(T - 1, -1, -1):
         rnn_step_backward(zeros if dhs is None else dhs[t], dh_rec, hs[t], cache.relu, dz[t], db, threshold,
                           fuse, x_rows[t], w, dx_rows[t], dw)
