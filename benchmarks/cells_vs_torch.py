@@ -15,7 +15,8 @@ Adam written inline with NumPy). float32, 2 threads on both sides. Cases (issue 
 
 Columns, for each path of rnnlab against PyTorch: median step time of each, ``ratio`` = median(rnnlab) /
 median(PyTorch), ``per-round`` = the median of the ratios of runs taken back to back, and ``best`` = the
-ratio of the fastest runs (the last two are less sensitive to other jobs on a shared machine). Runs alternate: rnnlab, PyTorch, rnnlab, ... after one warm-up step each.
+ratio of the fastest runs (the last two are less sensitive to other jobs on a shared machine). Runs
+alternate (rnnlab, PyTorch, rnnlab, ...) after one warm-up step each, with a pause before each run.
 rnnlab paths: ``kernels`` (``rnnlab.cells.kernels`` called directly), and, when ``rnnlab.cells.Recurrent``
 exists, ``fused`` and ``composed`` (the full model through the engine). Targets: kernels and fused at most
 1.0x on LSTM T = 784 and 0.8x on the RNN cases; composed at most 2x on the LSTM cases.
@@ -24,11 +25,13 @@ Denormals: ``torch.set_flush_denormal(True)`` is switched on just before each Py
 rnnlab run, because it sets the flush bits of the calling thread, which rnnlab's kernels share: rnnlab is
 timed with the CPU flushing nothing, so it has to rely on its own explicit flush.
 
-Memory (``lstm784``; each side in a fresh subprocess, after one warm-up step): the growth of the process's
-resident set during one step (peak RSS, ``VmHWM`` after resetting it through ``/proc/self/clear_refs``,
-minus RSS before the step: the same method for both libraries, counting every allocator), and for rnnlab
-also the peak of NumPy's allocations seen by ``tracemalloc`` (NumPy reports its buffers to it; PyTorch's
-allocator does not, so RSS is the comparable figure). Target: rnnlab's peak no more than PyTorch's.
+Memory (``lstm784``; each side in a fresh subprocess, after a warm-up step at T = 8 that loads compiled code
+and library state): the growth of the process's resident set over two training steps (peak RSS, ``VmHWM``
+after resetting it through ``/proc/self/clear_refs``, minus RSS before the first step: the same method for
+both libraries, counting every allocator and any buffer kept from one step for the next), and for rnnlab
+also the peak of NumPy's allocations seen by ``tracemalloc`` over the same two steps (NumPy reports its
+buffers to it; PyTorch's allocator does not, so RSS is the comparable figure). Target: rnnlab's peak no
+more than PyTorch's.
 """
 from __future__ import annotations
 
@@ -85,7 +88,7 @@ class Problem:
         self.x = (rng.random((T, B, D)) if spec["cell"] == "lstm" else rng.standard_normal((T, B, D))).astype(
             np.float32)
         self.y = rng.integers(0, C, B) if C else rng.standard_normal((B, 1)).astype(np.float32)
-        get = lambda p: p.detach().numpy().copy()  # noqa: E731
+        get = lambda p: p.detach().numpy().copy()
         self.weights = {"W_ih": get(module.weight_ih_l0).T.copy(), "W_hh": get(module.weight_hh_l0).T.copy(),
                         "b": get(module.bias_ih_l0) + get(module.bias_hh_l0),
                         "W_out": get(head.weight).T.copy(), "b_out": get(head.bias)}
@@ -157,7 +160,7 @@ def kernels_step(problem):
     else:
         arrays = [w[n] for n in names]
         opt = InlineAdam(arrays)
-        current = lambda: arrays  # noqa: E731
+        current = lambda: arrays
         update = opt.step
     x, y = problem.x, problem.y
     stats = {}
@@ -333,28 +336,28 @@ def _rss_kib(field):
 
 
 def memory_child(side):
-    """Run in a subprocess: print JSON with the step's peak RSS growth (and tracemalloc peak for rnnlab)."""
+    """Run in a subprocess: print JSON with the peak RSS growth over two steps (and tracemalloc's for NumPy)."""
     import torch
     torch.set_num_threads(THREADS)
     _limit_threads()
-    problem = Problem(CASES["lstm784"])
-    step = {"kernels": lambda: kernels_step(problem), "torch": lambda: torch_step(problem),
-            "fused": lambda: full_step(problem, True)}[side]()
-    if step is None:
+    make = {"kernels": kernels_step, "torch": torch_step, "fused": lambda p: full_step(p, True)}[side]
+    warm = make(Problem(dict(CASES["lstm784"], T=8)))     # loads compiled code and library state
+    if warm is None:
         print(json.dumps({"side": side, "skipped": True}))
         return
-    step()
+    warm()
+    del warm
+    step = make(Problem(CASES["lstm784"]))
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")
     rss_before = _rss_kib("VmRSS")
     tracemalloc.start()
-    base, _ = tracemalloc.get_traced_memory()
-    step()
+    for _ in range(2):
+        step()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss_peak = _rss_kib("VmHWM")
-    print(json.dumps({"side": side, "rss_mib": (rss_peak - rss_before) / 1024,
-                      "tracemalloc_mib": (peak - base) / 2**20}))
+    print(json.dumps({"side": side, "rss_mib": (rss_peak - rss_before) / 1024, "tracemalloc_mib": peak / 2**20}))
 
 
 def run_memory():
@@ -365,7 +368,7 @@ def run_memory():
             print(f"  memory ({side}) failed:\n{out.stderr[-2000:]}")
             continue
         results[side] = json.loads(out.stdout.strip().splitlines()[-1])
-    print("memory: LSTM 1->128, batch 128, T = 784, one training step, growth of peak RSS over the step")
+    print("memory: LSTM 1->128, batch 128, T = 784, two training steps, peak RSS above the RSS before them")
     torch_mib = results.get("torch", {}).get("rss_mib")
     for side in ("kernels", "fused"):
         r = results.get(side)

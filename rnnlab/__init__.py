@@ -12,6 +12,7 @@ from .engine.backend import (BackendError, asarray, current_backend, get_default
 from .engine.function import Function
 from .engine.ops import *  # noqa: F401,F403
 from .engine.ops import __all__ as _ops_all
+from .engine.expm import expm
 from .engine.gradcheck import GradcheckError, gradcheck
 from .engine.init import manual_seed
 from .engine.layers import BatchNorm, Dropout, Embedding, Linear
@@ -23,5 +24,5 @@ from . import cells, datasets, optim  # noqa: E402  (rnnlab.cells etc. after a p
 __version__ = "0.1.0"
 __all__ = ["cells", "datasets", "optim", "Tensor", "Function", "no_grad", "enable_grad", "use_backend", "current_backend",
            "get_namespace", "asarray", "to_numpy", "set_default_dtype", "get_default_dtype",
-           "BackendError", "backend", "gradcheck", "GradcheckError", "manual_seed", "Module", "ModuleList",
+           "BackendError", "backend", "gradcheck", "GradcheckError", "expm", "manual_seed", "Module", "ModuleList",
            "Parameter", "Linear", "Embedding", "BatchNorm", "Dropout", *_ops_all]

@@ -21,6 +21,12 @@ OPTIMIZERS = ("sgd", "adam", "rmsprop", "fw")
 SCHEDULES = ("none", "step", "exp", "plateau")
 
 
+DEFAULT_STEPS = 2000
+"""Steps when neither ``steps`` nor ``epochs`` is set. With the other defaults (an LSTM of 64 units, Adam
+3e-3, batch 64, the adding task with T = 50) this solves the task (test MSE far below the 0.167 of
+always predicting 1) in a minute or two on two CPU cores."""
+
+
 class ConfigError(ValueError):
     """A setting is unknown or impossible; the message names it."""
 
@@ -29,7 +35,7 @@ class ConfigError(ValueError):
 class TrainConfig:
     # what to learn
     task: str = "adding"
-    seq_len: int = 0            # generated tasks: T (0: the task's default); PTB: the BPTT chunk length
+    seq_len: int = 50           # generated tasks: T (0: the task's default, 100)
     train_size: int = 0         # generated tasks: number of training sequences (0: the task's default)
     test_size: int = 0
     range_sum: bool = False     # adding task: the FW paper's range-sum target instead of the standard one
@@ -38,7 +44,7 @@ class TrainConfig:
     # the model
     cell: str = "lstm"
     layers: int = 1
-    hidden: int = 128
+    hidden: int = 64
     nonlinearity: str = "tanh"  # rnn cells
     forget_bias: float = 2.0    # lstm cells: initial forget-gate bias (the reference: 1 in each of two biases)
     mu: float = 0.6             # momentum cells
@@ -53,7 +59,7 @@ class TrainConfig:
     fused: bool = True
     # the optimizer
     optimizer: str = "adam"
-    lr: float = 1e-3
+    lr: float = 3e-3
     momentum: float = 0.0       # sgd and rmsprop
     nesterov: bool = False
     weight_decay: float = 0.0
@@ -71,12 +77,12 @@ class TrainConfig:
     lr_step: int = 1000         # step schedule: decay every lr_step steps
     patience: int = 3           # plateau schedule: evaluations without improvement
     # the loop
-    steps: int = 0              # optimizer steps (0: use epochs)
+    steps: int = 0              # optimizer steps (0: use epochs; both 0: DEFAULT_STEPS)
     epochs: int = 0
     batch_size: int = 64
     tbptt: int = 0              # k1: chunk length (0: full BPTT)
     tbptt_k2: int = 0           # k2: truncation length (0: = k1)
-    eval_every: int = 200
+    eval_every: int = 500
     log_every: int = 20
     checkpoint_every: int = 500
     record_grad_norms: bool = False

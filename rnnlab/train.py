@@ -24,7 +24,7 @@ from pathlib import Path
 
 from . import checkpoint, distributed
 from .cells import detach_state, tbptt
-from .config import ConfigError, TrainConfig
+from .config import DEFAULT_STEPS, ConfigError, TrainConfig
 from .datasets import load_task
 from .engine import backend, init
 from .engine.backend import to_numpy
@@ -294,11 +294,12 @@ class Run:
         cfg = self.cfg
         if cfg.steps:
             return cfg.steps
+        if not cfg.epochs:
+            return DEFAULT_STEPS
         per_epoch = len(self.work.loader)
         if self.work.k1 and not self.work.tokens:
             per_epoch *= math.ceil(self.task.seq_len / self.work.k1)
-        epochs = cfg.epochs or 1
-        return max(1, (epochs * per_epoch) // (cfg.fw_k if cfg.optimizer == "fw" else 1))
+        return max(1, (cfg.epochs * per_epoch) // (cfg.fw_k if cfg.optimizer == "fw" else 1))
 
     # ------------------------------------------------------------------ one step
     def closure(self):

@@ -13,6 +13,8 @@ from .lstm import LSTM
 from .momentum import (AdamLSTM, AdamRNN, MomentumLSTM, MomentumRNN, NesterovLSTM, NesterovRNN, RMSPropLSTM,
                        RMSPropRNN)
 from .momentum_rules import nesterov_mu
+from .orthogonal import (AdamOrthogonalRNN, DynamicTrivialization, MomentumOrthogonalRNN, NesterovOrthogonalRNN,
+                         OrthogonalRNN, RMSPropOrthogonalRNN, modrelu)
 from .probe import GradNormProbe
 from .recurrent import Recurrent, detach_state, unroll
 from .rnn import RNN
@@ -20,4 +22,6 @@ from .tbptt import TBPTT, Chunk, tbptt
 
 __all__ = ["Cell", "RNN", "IndRNN", "LSTM", "GRU", "MomentumRNN", "MomentumLSTM", "NesterovRNN", "NesterovLSTM",
            "AdamRNN", "AdamLSTM", "RMSPropRNN", "RMSPropLSTM", "Recurrent", "tbptt", "TBPTT", "Chunk",
-           "detach_state", "unroll", "nesterov_mu", "GradNormProbe", "FusedSequence"]
+           "detach_state", "unroll", "nesterov_mu", "GradNormProbe", "FusedSequence",
+           "OrthogonalRNN", "MomentumOrthogonalRNN", "NesterovOrthogonalRNN", "AdamOrthogonalRNN",
+           "RMSPropOrthogonalRNN", "DynamicTrivialization", "modrelu"]

@@ -52,14 +52,14 @@ def _grad(leaf):
 
 def lstm_inputs(rng, T, B, D, H, dtype=np.float64, scale=1.0):
     """x, W_ih, W_hh, b, h0, c0 with entries of a size that keeps gates away from saturation."""
-    r = lambda *shape, s=1.0: (s * rng.standard_normal(shape)).astype(dtype)  # noqa: E731
+    r = lambda *shape, s=1.0: (s * rng.standard_normal(shape)).astype(dtype)
     return (r(T, B, D), r(D, 4 * H, s=scale / np.sqrt(D)), r(H, 4 * H, s=scale / np.sqrt(H)), r(4 * H, s=0.5),
             r(B, H, s=0.5), r(B, H))
 
 
 def rnn_inputs(rng, T, B, D, H, dtype=np.float64, scale=1.0):
     """x, W_ih, W_hh, b, h0 for the RNN."""
-    r = lambda *shape, s=1.0: (s * rng.standard_normal(shape)).astype(dtype)  # noqa: E731
+    r = lambda *shape, s=1.0: (s * rng.standard_normal(shape)).astype(dtype)
     return (r(T, B, D), r(D, H, s=scale / np.sqrt(D)), r(H, H, s=scale / np.sqrt(H)), r(H, s=0.5),
             r(B, H, s=0.5))
 

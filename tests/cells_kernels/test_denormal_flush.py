@@ -2,6 +2,8 @@
 flushed to zero inside the backward pass, so no denormal reaches the GEMMs, the carried state or the
 results. Each test first shows that an unflushed float32 computation of the same case does produce
 denormals (so the test can fail), then that the kernels produce none, anywhere in the BPTT loop."""
+import inspect
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -11,9 +13,9 @@ kernels = pytest.importorskip("rnnlab.cells.kernels")
 if not kernels.available():
     pytest.skip(f"compiled kernels unavailable: {kernels.unavailable_reason()}", allow_module_level=True)
 
-from rnnlab.cells.kernels import activations, lstm, rnn  # noqa: E402
+from kernels_reference import lstm_inputs, lstm_reference, rnn_inputs, rnn_reference
 
-from kernels_reference import lstm_inputs, lstm_reference, rnn_inputs, rnn_reference  # noqa: E402
+from rnnlab.cells.kernels import activations, lstm, rnn
 
 TINY32 = np.finfo(np.float32).tiny
 
@@ -24,11 +26,14 @@ def count_denormals(a) -> int:
 
 
 class Spy:
-    """Wraps a step kernel; counts the denormals in the arguments it reads (positions ``read``, before the
-    call: GEMM outputs among them) and in those it writes (positions ``written``, after the call)."""
+    """Wraps a step kernel; counts the denormals in the arguments it reads (names ``read``, before the call:
+    GEMM outputs among them) and in those it writes (names ``written``, after the call)."""
 
     def __init__(self, kernel, read, written):
-        self.kernel, self.read, self.written, self.found, self.calls = kernel, read, written, 0, 0
+        names = list(inspect.signature(kernel.py_func).parameters)
+        self.read = [names.index(n) for n in read]
+        self.written = [names.index(n) for n in written]
+        self.kernel, self.found, self.calls = kernel, 0, 0
 
     def __call__(self, *args):
         self.found += sum(count_denormals(args[i]) for i in self.read)
@@ -62,8 +67,7 @@ def test_lstm_backward_creates_no_denormals_where_unflushed_float32_does(seed, B
     _, _, ref_grads = lstm_reference(*inputs, np.zeros((T, B, H), np.float32), dhT, None)
     assert count_denormals(ref_grads[0]) > 0, "the case must drive unflushed float32 gradients through denormals"
 
-    # arguments of lstm_step_backward: 0 dh_out, 1 dh_rec (a GEMM output), 2 act -> dz, 5 dc (carried)
-    spy = Spy(lstm.lstm_step_backward, read=(0, 1, 2, 5), written=(2, 5))
+    spy = Spy(lstm.lstm_step_backward, read=("dh_out", "dh_rec", "dc"), written=("dc", "dz"))
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(lstm, "lstm_step_backward", spy)
         hs, cT, cache = kernels.lstm_forward(*inputs)
@@ -95,8 +99,7 @@ def test_rnn_backward_creates_no_denormals_where_unflushed_float32_does(seed, B,
     _, ref_grads = rnn_reference(*inputs, nonlinearity, np.zeros((T, B, H), np.float32), dhT)
     assert count_denormals(ref_grads[0]) > 0, "the case must drive unflushed float32 gradients through denormals"
 
-    # arguments of rnn_step_backward: 0 dh_out, 1 dh_rec (a GEMM output), 4 dz (written)
-    spy = Spy(rnn.rnn_step_backward, read=(0, 1), written=(4,))
+    spy = Spy(rnn.rnn_step_backward, read=("dh_out", "dh_rec"), written=("dz",))
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(rnn, "rnn_step_backward", spy)
         hs, cache = kernels.rnn_forward(*inputs, nonlinearity)
@@ -108,12 +111,14 @@ def test_rnn_backward_creates_no_denormals_where_unflushed_float32_does(seed, B,
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_flush_threshold_is_tiny_over_eps_and_flush_zeroes_below_it_only(dtype):
+def test_flush_threshold_is_tiny_over_eps_and_flush_zeroes_below_it_only_in_any_layout(dtype):
     info = np.finfo(dtype)
     threshold = activations.flush_threshold(dtype)
     assert threshold == info.dtype.type(info.tiny / info.eps)
-    a = np.array([threshold, -threshold, threshold * 0.5, -info.smallest_subnormal, 1.0, np.nan, -np.inf],
-                 dtype=dtype)
-    activations.flush_array(a, threshold)
-    np.testing.assert_array_equal(a[:5], np.array([threshold, -threshold, 0, 0, 1.0], dtype=dtype))
-    assert np.isnan(a[5]) and a[6] == -np.inf, "NaN and infinities are not flushed"
+    values = [threshold, -threshold, threshold * 0.5, -info.smallest_subnormal, 1.0, np.nan, -np.inf]
+    contiguous = np.array([values, values], dtype=dtype)
+    strided = np.array([values, values], dtype=dtype).T     # not C-contiguous: the NumPy fallback
+    activations.flush_arrays([contiguous, strided], threshold)
+    for a in (contiguous[0], strided[:, 1]):
+        np.testing.assert_array_equal(a[:5], np.array([threshold, -threshold, 0, 0, 1.0], dtype=dtype))
+        assert np.isnan(a[5]) and a[6] == -np.inf, "NaN and infinities are not flushed"

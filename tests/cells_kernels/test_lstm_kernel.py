@@ -9,7 +9,9 @@ kernels = pytest.importorskip("rnnlab.cells.kernels")
 if not kernels.available():
     pytest.skip(f"compiled kernels unavailable: {kernels.unavailable_reason()}", allow_module_level=True)
 
-from kernels_reference import directional_derivative, lstm_inputs, lstm_reference  # noqa: E402
+from kernels_reference import directional_derivative, lstm_inputs, lstm_reference
+
+from rnnlab.cells.kernels import lstm as lstm_module
 
 NAMES = ("dx", "dW_ih", "dW_hh", "db", "dh0", "dc0")
 FLOAT32_RTOL, FLOAT32_ATOL = 1e-4, 1e-4
@@ -47,6 +49,16 @@ def test_lstm_kernel_float64_matches_engine_autodiff_to_1e_10(s):
         np.testing.assert_allclose(g, ref, rtol=1e-10, atol=1e-12, err_msg=name)
 
 
+@given(sizes, st.integers(lstm_module.CHUNK - 1, 3 * lstm_module.CHUNK + 1))
+def test_lstm_kernel_float64_matches_engine_autodiff_across_backward_chunks(s, T):
+    """Sequences longer than the backward's weight-gradient chunk (several chunks, ragged last one)."""
+    inputs, dhs, dhT, dcT = _case(dict(s, T=T, B=min(s["B"], 2), H=min(s["H"], 3), with_dhs=True))
+    hs, cT, grads = _run(inputs, dhs, dhT, dcT)
+    _, _, ref_grads = lstm_reference(*inputs, dhs, dhT, dcT)
+    for name, g, ref in zip(NAMES, grads, ref_grads):
+        np.testing.assert_allclose(g, ref, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
 @given(sizes)
 def test_lstm_kernel_gradients_match_finite_differences(s):
     inputs, dhs, dhT, dcT = _case(s)
@@ -68,7 +80,7 @@ def test_lstm_kernel_gradients_match_finite_differences(s):
 @given(sizes)
 def test_lstm_kernel_float32_is_within_stated_tolerance_of_float64(s):
     inputs64, dhs, dhT, dcT = _case(s)
-    as32 = lambda a: None if a is None else a.astype(np.float32)  # noqa: E731
+    as32 = lambda a: None if a is None else a.astype(np.float32)
     hs32, cT32, grads32 = _run(tuple(map(as32, inputs64)), as32(dhs), as32(dhT), as32(dcT))
     hs64, cT64, grads64 = _run(inputs64, dhs, dhT, dcT)
     for name, a, ref in zip(("hs", "c_T") + NAMES, (hs32, cT32) + grads32, (hs64, cT64) + grads64):
@@ -91,6 +103,16 @@ def test_lstm_kernel_fused_input_path_equals_hoisted_gemm_path():
     np.testing.assert_allclose(g1[1][0], g2[1][0], rtol=1e-12, atol=1e-14)
     for a, b_ in zip(g1[2:], g2[2:]):
         np.testing.assert_allclose(a, b_, rtol=1e-12, atol=1e-14)
+
+
+@given(sizes)
+def test_lstm_kernel_backward_leaves_cache_intact_so_a_second_pass_gives_the_same_gradients(s):
+    inputs, dhs, dhT, dcT = _case(s)
+    _, _, cache = kernels.lstm_forward(*inputs)
+    first = kernels.lstm_backward(cache, dhs, dhT, dcT)
+    second = kernels.lstm_backward(cache, dhs, dhT, dcT)
+    for name, a, b in zip(NAMES, first, second):
+        np.testing.assert_array_equal(a, b, err_msg=name)
 
 
 def test_lstm_kernel_returns_read_only_hs_shared_with_cache():

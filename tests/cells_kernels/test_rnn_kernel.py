@@ -9,7 +9,7 @@ kernels = pytest.importorskip("rnnlab.cells.kernels")
 if not kernels.available():
     pytest.skip(f"compiled kernels unavailable: {kernels.unavailable_reason()}", allow_module_level=True)
 
-from kernels_reference import directional_derivative, rnn_inputs, rnn_reference  # noqa: E402
+from kernels_reference import directional_derivative, rnn_inputs, rnn_reference
 
 NAMES = ("dx", "dW_ih", "dW_hh", "db", "dh0")
 FLOAT32_RTOL, FLOAT32_ATOL = 1e-4, 1e-4
@@ -66,7 +66,7 @@ def test_rnn_kernel_gradients_match_finite_differences(s):
 @given(sizes)
 def test_rnn_kernel_float32_is_within_stated_tolerance_of_float64(s):
     inputs64, dhs, dhT = _case(s)
-    as32 = lambda a: None if a is None else a.astype(np.float32)  # noqa: E731
+    as32 = lambda a: None if a is None else a.astype(np.float32)
     hs32, grads32 = _run(tuple(map(as32, inputs64)), s["nonlinearity"], as32(dhs), as32(dhT))
     hs64, grads64 = _run(inputs64, s["nonlinearity"], dhs, dhT)
     for name, a, ref in zip(("hs",) + NAMES, (hs32,) + grads32, (hs64,) + grads64):

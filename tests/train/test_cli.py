@@ -113,3 +113,13 @@ def test_recorded_gradient_norms_are_saved_and_plotted(capsys, tmp_path):
     code, out, _ = run_cli(["plot", str(run)], capsys)
     assert code == 0 and "grad_norms.png" in out
     assert (run / "grad_norms.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_the_embedded_default_beats_the_predict_the_mean_baseline(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "rnnlab.cli", "train", "--no-progress"], capture_output=True,
+                            text=True, cwd=tmp_path, timeout=1800)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "runs" / "latest" / "summary.json").read_text())
+    assert summary["baseline_loss"] > 0.15
+    assert summary["test_loss"] < 0.1 * summary["baseline_loss"]

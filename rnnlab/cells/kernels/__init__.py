@@ -9,8 +9,8 @@ Contract (NumPy arrays in and out, float32 or float64, one dtype for all, time-m
 * ``lstm_forward(x, W_ih, W_hh, b, h0, c0) -> (hs, c_T, cache)``: x (T, B, D), W_ih (D, 4H), W_hh (H, 4H),
   b (4H,), h0 and c0 (B, H); gate order i, f, g, o; c_t = f c_{t-1} + i g, h_t = o tanh(c_t); hs (T, B, H).
 * ``lstm_backward(cache, dhs, dhT, dcT) -> (dx, dW_ih, dW_hh, db, dh0, dc0)``: dhs (T, B, H) = dL/dhs,
-  dhT and dcT (B, H) gradients of the final h and c; any of the three may be None (zero). A cache serves
-  one backward pass (its gate buffer is reused for dz).
+  dhT and dcT (B, H) gradients of the final h and c; any of the three may be None (zero). The cache is
+  not modified, so it may serve several backward passes.
 * ``rnn_forward(x, W_ih, W_hh, b, h0, nonlinearity) -> (hs, cache)``: h_t = phi(x_t W_ih + h_{t-1} W_hh + b),
   phi 'tanh' or 'relu'; W_ih (D, H), W_hh (H, H), b (H,).
 * ``rnn_backward(cache, dhs, dhT) -> (dx, dW_ih, dW_hh, db, dh0)``.
@@ -18,11 +18,13 @@ Contract (NumPy arrays in and out, float32 or float64, one dtype for all, time-m
 The returned ``hs`` is read-only (the cache holds it). float64 results equal a plain NumPy evaluation of the
 same equations to rounding; float32 uses a rational tanh (absolute error < ``TANH32_MAX_ERROR``). Values of
 magnitude below ``flush_threshold(dtype)`` are flushed to zero in the backward pass so that vanishing
-gradients never become (slow) denormal floats: see ``activations.py``.
+gradients never become (slow) denormal floats: see ``activations.py``. When an LSTM cache is freed, its
+gate and cell-state buffers are kept for the next forward pass of the same shape (``buffers.py``;
+``buffers.clear()`` releases them).
 """
 from __future__ import annotations
 
-__all__ = ["available", "unavailable_reason", "lstm_forward", "lstm_backward", "rnn_forward", "rnn_backward"]
+__all__ = ["available", "lstm_backward", "lstm_forward", "rnn_backward", "rnn_forward", "unavailable_reason"]
 
 _status: dict = {}
 

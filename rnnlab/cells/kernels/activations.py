@@ -100,10 +100,18 @@ def flush(v, threshold):
 
 @jit
 def flush_array(a, threshold):
-    """Flush a C-contiguous array in place: a[|a| < threshold] = 0."""
-    flat = a.reshape(a.size)
-    for j in range(flat.size):
-        flat[j] = flush(flat[j], threshold)
+    """Flush a 1-D array in place: a[|a| < threshold] = 0 (pass ``array.reshape(-1)`` for others)."""
+    for j in range(a.shape[0]):
+        a[j] = flush(a[j], threshold)
+
+
+def flush_arrays(arrays, threshold) -> None:
+    """Flush each array of ``arrays`` in place (any shape; the compiled loop for C-contiguous ones)."""
+    for a in arrays:
+        if a.flags.c_contiguous:
+            flush_array(a.reshape(-1), threshold)
+        else:
+            a[np.abs(a) < threshold] = 0
 
 
 @jit

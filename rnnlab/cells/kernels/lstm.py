@@ -16,16 +16,22 @@ BPTT, from t = T-1 down to 0, with dh_t = dL/dh_t from the outputs plus dz_{t+1}
     dW_ih = sum_t x_t^T dz_t,   dW_hh = sum_t h_{t-1}^T dz_t,   db = sum_{t,b} dz_t,   dx_t = dz_t W_ih^T
 
 Speed: the input projection of all steps is one GEMM before the loop (or, when D = 1, a multiply fused
-into the pointwise kernel); each step is one GEMM plus one compiled pointwise kernel; dW_hh is one GEMM
-after the loop; buffers are allocated once, and the gate buffer is reused to hold dz in the backward pass.
+into the pointwise kernel); each step is one GEMM plus one compiled pointwise kernel; the weight gradients
+are GEMMs over CHUNK steps at a time, while that chunk's dz is still in cache (memory bandwidth, not
+arithmetic, was what a (T, B, 4H) dz written out and read back cost); buffers are allocated once per call,
+and the two largest are reused from one call to the next (``buffers.py``).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import checks
-from .activations import flush, flush_array, flush_threshold, sigmoid, tanh
+from . import buffers, checks
+from .activations import flush, flush_arrays, flush_threshold, sigmoid, tanh
 from .jit import jit
+
+CHUNK = 8
+"""Backward steps per weight-gradient GEMM: their dz (CHUNK x B x 4H, 2 MiB at B = H = 128 in float32) is
+still in cache when dW_hh += h^T dz runs, instead of a (T, B, 4H) dz written out and read back once."""
 
 
 @jit
@@ -78,15 +84,17 @@ def lstm_step_backward(dh_out, dh_rec, act, c, c_prev, dc, dz, db, threshold, fu
             o = a3[r, 3, j]
             dc[r, j] += dh * o * (one - tc_row[j] * tc_row[j])
             z3[r, 3, j] = flush(dh * tc_row[j] * o * (one - o), threshold)
-        for j in range(H):
+        for j in range(H):    # one output per loop: two stores into one array stop vectorization
             i = a3[r, 0, j]
+            z3[r, 0, j] = flush(dc[r, j] * a3[r, 2, j] * i * (one - i), threshold)
+        for j in range(H):
             g = a3[r, 2, j]
-            z3[r, 0, j] = flush(dc[r, j] * g * i * (one - i), threshold)
-            z3[r, 2, j] = flush(dc[r, j] * i * (one - g * g), threshold)
+            z3[r, 2, j] = flush(dc[r, j] * a3[r, 0, j] * (one - g * g), threshold)
         for j in range(H):
             f = a3[r, 1, j]
             z3[r, 1, j] = flush(dc[r, j] * c_prev[r, j] * f * (one - f), threshold)
-            dc[r, j] = flush(dc[r, j] * f, threshold)
+        for j in range(H):
+            dc[r, j] = flush(dc[r, j] * a3[r, 1, j], threshold)
         for j in range(4 * H):
             db[j] += dz[r, j]
         if fuse_input:
@@ -100,15 +108,22 @@ def lstm_step_backward(dh_out, dh_rec, act, c, c_prev, dc, dz, db, threshold, fu
 
 
 class LSTMCache:
-    """What ``lstm_backward`` needs from ``lstm_forward``. Its gate buffer (T, B, 4H) is overwritten by the
-    backward pass (it becomes dz), so a cache serves one backward pass; a second raises an error."""
+    """What ``lstm_backward`` needs from ``lstm_forward``: the inputs, the gates (T, B, 4H) = [i, f, g, o],
+    the cell states and the hidden states hs (T, B, H). The gate and cell-state buffers are private: when
+    the cache is freed they go back to :mod:`.buffers` for the next forward pass."""
 
-    __slots__ = ("x", "W_ih", "W_hh", "h0", "c0", "act", "cs", "hs", "used")
+    __slots__ = ("W_hh", "W_ih", "_act", "_cs", "c0", "h0", "hs", "x")
 
     def __init__(self, x, W_ih, W_hh, h0, c0, act, cs, hs):
         self.x, self.W_ih, self.W_hh, self.h0, self.c0 = x, W_ih, W_hh, h0, c0
-        self.act, self.cs, self.hs = act, cs, hs
-        self.used = False
+        self._act, self._cs, self.hs = act, cs, hs
+
+    def __del__(self, give=buffers.give):
+        # the gates and cell states were never handed out (c_T is a copy): the next forward may reuse them
+        try:
+            give(self._act, self._cs)
+        except (AttributeError, TypeError):  # interpreter shutdown: module state already torn down
+            pass
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:
@@ -129,8 +144,8 @@ def lstm_forward(x, W_ih, W_hh, b, h0, c0):
     T, B, D = x.shape
     H = W_hh.shape[0]
     dtype = x.dtype
-    act = np.empty((T, B, 4 * H), dtype)
-    cs = np.empty((T, B, H), dtype)
+    act = buffers.take((T, B, 4 * H), dtype)
+    cs = buffers.take((T, B, H), dtype)
     hs = np.empty((T, B, H), dtype)
     hw = np.empty((B, 4 * H), dtype)
     fuse = D == 1
@@ -152,55 +167,68 @@ def lstm_backward(cache, dhs, dhT, dcT):
     = dL/dh_{T-1}, dL/dc_{T-1} from beyond the sequence (None: zero).
 
     Returns (dx (T, B, D), dW_ih (D, 4H), dW_hh (H, 4H), db (4H,), dh0 (B, H), dc0 (B, H)), every value of
-    magnitude below ``flush_threshold(dtype)`` flushed to zero.
+    magnitude below ``flush_threshold(dtype)`` flushed to zero. The cache is not modified (it may serve
+    several backward passes).
     """
     fn = "lstm_backward"
     if not isinstance(cache, LSTMCache):
         raise TypeError(f"{fn}: cache must be the LSTMCache that lstm_forward returned, got "
                         f"{type(cache).__name__}")
-    if cache.used:
-        raise RuntimeError(f"{fn}: this cache was already used by a backward pass (its gate buffer is "
-                           "overwritten to save memory); run lstm_forward again")
-    x, W_ih, W_hh, act, cs, hs = cache.x, cache.W_ih, cache.W_hh, cache.act, cache.cs, cache.hs
+    x, W_ih, W_hh, act, cs, hs, h0 = cache.x, cache.W_ih, cache.W_hh, cache._act, cache._cs, cache.hs, cache.h0
     T, B, D = x.shape
     H = W_hh.shape[0]
+    G = 4 * H
     dtype = x.dtype
     dhs = checks.output_gradient(fn, "dhs", dhs, (T, B, H), dtype, "(T, B, H)")
     dhT = checks.output_gradient(fn, "dhT", dhT, (B, H), dtype, "(B, H)")
     dcT = checks.output_gradient(fn, "dcT", dcT, (B, H), dtype, "(B, H)")
-    cache.used = True
     threshold = flush_threshold(dtype)
     dh_rec = np.zeros((B, H), dtype) if dhT is None else dhT.copy()
     dc = np.zeros((B, H), dtype) if dcT is None else dcT.copy()
     zeros = np.zeros((B, H), dtype)
-    db = np.zeros(4 * H, dtype)
-    scratch = np.empty((2, H), dtype)
+    db = np.zeros(G, dtype)
+    dW_hh = np.zeros((H, G), dtype)
+    dW_ih = np.zeros((D, G), dtype)
+    dW_part = np.empty((max(H, D), G), dtype)
+    dz = np.empty((min(T, CHUNK), B, G), dtype)
+    tc_row = np.empty(H, dtype)
+    dx = np.empty((T, B, D), dtype)
     fuse = D == 1
     if fuse:
-        x_rows, w = x.reshape(T, B), W_ih[0]
-        dx = np.empty((T, B, 1), dtype)
-        dx_rows, dw = dx.reshape(T, B), np.zeros(4 * H, dtype)
+        x_rows, w, dx_rows, dw = x.reshape(T, B), W_ih[0], dx.reshape(T, B), dW_ih[0]
     else:
         x_rows = dx_rows = np.zeros((T, 1), dtype)
         w = dw = db
     W_hh_T = np.ascontiguousarray(W_hh.T)    # BLAS was up to 2x slower on the transposed view
-    for t in range(T - 1, -1, -1):
-        c_prev = cs[t - 1] if t > 0 else cache.c0
-        lstm_step_backward(zeros if dhs is None else dhs[t], dh_rec, act[t], cs[t], c_prev, dc, db, threshold,
-                           fuse, x_rows[t], w, dx_rows[t], dw, scratch[0], scratch[1])
-        np.matmul(act[t], W_hh_T, out=dh_rec)
-    dz = act
-    dW_hh = cache.h0.T @ dz[0]
-    if T > 1:
-        dW_hh += hs[:-1].reshape((T - 1) * B, H).T @ dz[1:].reshape((T - 1) * B, 4 * H)
-    if fuse:
-        dW_ih = dw.reshape(1, 4 * H)
-    else:
-        dz2 = dz.reshape(T * B, 4 * H)
-        dW_ih = x.reshape(T * B, D).T @ dz2
-        dx = (dz2 @ W_ih.T).reshape(T, B, D)
-    cache.act = cache.cs = None
+    W_ih_T = np.ascontiguousarray(W_ih.T)
+    for t1 in range(T, 0, -CHUNK):
+        t0 = max(t1 - CHUNK, 0)
+        for t in range(t1 - 1, t0 - 1, -1):
+            c_prev = cs[t - 1] if t > 0 else cache.c0
+            dz_t = dz[t - t0]
+            lstm_step_backward(zeros if dhs is None else dhs[t], dh_rec, act[t], cs[t], c_prev, dc, dz_t, db,
+                               threshold, fuse, x_rows[t], w, dx_rows[t], dw, tc_row)
+            np.matmul(dz_t, W_hh_T, out=dh_rec)
+        # the chunk's dz is still in cache: its weight gradients now, as GEMMs over (t1 - t0) * B rows
+        n = t1 - t0
+        dz2 = dz[:n].reshape(n * B, G)
+        _add_matmul(dW_hh, dW_part[:H], _rows(hs, t0 - 1, t1 - 1, h0).T, dz2)
+        if not fuse:
+            _add_matmul(dW_ih, dW_part[:D], x[t0:t1].reshape(n * B, D).T, dz2)
+            np.matmul(dz2, W_ih_T, out=dx[t0:t1].reshape(n * B, D))
     grads = (dx, dW_ih, dW_hh, db, dh_rec, dc)
-    for g in grads:
-        flush_array(g, threshold)
+    flush_arrays(grads, threshold)
     return grads
+
+
+def _rows(hs, start, stop, h0):
+    """h_{start}, ..., h_{stop-1} as one (rows, H) array, h_{-1} being h0 (a view unless start = -1)."""
+    if start >= 0:
+        return hs[start:stop].reshape(-1, hs.shape[2])
+    return np.concatenate([h0, hs[:stop].reshape(-1, hs.shape[2])], axis=0)
+
+
+def _add_matmul(out, part, a, b):
+    """out += a @ b, through the preallocated ``part`` (same shape as out)."""
+    np.matmul(a, b, out=part)
+    out += part

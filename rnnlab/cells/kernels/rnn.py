@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import checks
-from .activations import flush, flush_array, flush_threshold, tanh
+from .activations import flush, flush_arrays, flush_threshold, tanh
 from .jit import jit
 
 NONLINEARITIES = ("tanh", "relu")
@@ -73,7 +73,7 @@ def rnn_step_backward(dh_out, dh_rec, h, relu, dz, db, threshold, fuse_input, x,
 class RNNCache:
     """What ``rnn_backward`` needs from ``rnn_forward`` (it may be used for several backward passes)."""
 
-    __slots__ = ("x", "W_ih", "W_hh", "h0", "hs", "relu")
+    __slots__ = ("W_hh", "W_ih", "h0", "hs", "relu", "x")
 
     def __init__(self, x, W_ih, W_hh, h0, hs, relu):
         self.x, self.W_ih, self.W_hh, self.h0, self.hs, self.relu = x, W_ih, W_hh, h0, hs, relu
@@ -154,6 +154,5 @@ def rnn_backward(cache, dhs, dhT):
         dW_ih = x.reshape(T * B, D).T @ dz2
         dx = (dz2 @ W_ih.T).reshape(T, B, D)
     grads = (dx, dW_ih, dW_hh, db, dh_rec)
-    for g in grads:
-        flush_array(g, threshold)
+    flush_arrays(grads, threshold)
     return grads
