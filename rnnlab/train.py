@@ -17,6 +17,7 @@ whole sequence.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -263,8 +264,19 @@ class Run:
         self.comm.check_config(cfg)  # before validate(): an error one rank alone raised would hang the others
         self.cfg = cfg.validate()
         self.out = Path(cfg.out)
-        backend.use_backend(cfg.backend, device=self.comm.device(cfg))
+        # The run's backend and dtype are active from here until run() returns (or setup fails), then the
+        # caller's come back: training from Python leaves no global switch behind.
+        self._restore = contextlib.ExitStack()
+        self._restore.enter_context(backend.use_backend(cfg.backend, device=self.comm.device(cfg)))
+        self._restore.callback(backend.set_default_dtype, backend.default_dtype_name())
         backend.set_default_dtype(cfg.dtype)
+        try:
+            self._setup(cfg, resume)
+        except BaseException:
+            self._restore.close()
+            raise
+
+    def _setup(self, cfg: TrainConfig, resume: bool) -> None:
         init.manual_seed(cfg.seed)
         self.task = task_from_config(cfg)
         if self.task.input_kind == "tokens" and cfg.tbptt_k2 and cfg.tbptt_k2 != cfg.tbptt:
@@ -324,6 +336,11 @@ class Run:
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> dict:
+        """Train to ``total_steps``, evaluate, checkpoint, write the summary; returns the summary."""
+        with self._restore:
+            return self._run()
+
+    def _run(self) -> dict:
         cfg = self.cfg
         bar = Progress(self.total_steps, desc=f"{cfg.task} {cfg.cell} {cfg.optimizer}",
                        enabled=cfg.progress and self.comm.is_root)

@@ -123,3 +123,20 @@ def test_the_embedded_default_beats_the_predict_the_mean_baseline(tmp_path):
     summary = json.loads((tmp_path / "runs" / "latest" / "summary.json").read_text())
     assert summary["baseline_loss"] > 0.15
     assert summary["test_loss"] < 0.1 * summary["baseline_loss"]
+
+
+def test_training_from_python_leaves_the_callers_backend_and_dtype_alone(tmp_path):
+    from rnnlab import train
+    from rnnlab.config import from_mapping
+    from rnnlab.engine import backend
+    before = (backend.current_backend(), backend.default_dtype_name())
+    cfg = from_mapping({"steps": 2, "seq_len": 6, "train_size": 32, "test_size": 16, "hidden": 4,
+                        "batch_size": 8, "backend": "strict", "dtype": "float64", "progress": False,
+                        "out": str(tmp_path / "run")}, "test")
+    summary = train.train(cfg)
+    assert summary["steps"] == 2
+    assert (backend.current_backend(), backend.default_dtype_name()) == before
+    with pytest.raises(Exception):
+        train.train(from_mapping({"task": "har2", "data_dir": str(tmp_path), "dtype": "float64",
+                                  "out": str(tmp_path / "bad")}, "test"))
+    assert (backend.current_backend(), backend.default_dtype_name()) == before
