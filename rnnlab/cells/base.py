@@ -110,7 +110,11 @@ class Cell(Module):
 
         ``x_t`` (B, D); ``state`` as ``state_names``; ``t`` the global 1-based step index.
         """
-        return self.recur(self.project(x_t), state)
+        return self.advance(self.project(x_t), state, t)
+
+    def advance(self, a_t, state, t: int = 1) -> tuple:
+        """The step after the input projection: the new state from a_t = x_t W_ih + b_ih (B, G)."""
+        return self.recur(a_t, state)
 
     def sequence(self, x, state, t0: int = 0, probe=None) -> tuple:
         """All T steps of ``x`` (T, B, D) in one fused function: returns (hs (T, B, H), final state tuple)."""

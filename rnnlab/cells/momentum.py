@@ -37,10 +37,10 @@ class _InputMomentum:
     def recurrent_shift(self):
         return self.bias_hh
 
-    def step(self, x_t, state, t: int = 1) -> tuple:
-        """One step: drive_t from the momentum rule, then the base recurrence; returns base state + (v[, m])."""
+    def advance(self, a_t, state, t: int = 1) -> tuple:
+        """drive_t from the momentum rule on a_t, then the base recurrence; returns base state + (v[, m])."""
         n = len(self.core.state_names)
-        drive, momentum = self.rule.step(self.project(x_t), state[n:], t)
+        drive, momentum = self.rule.step(a_t, state[n:], t)
         return tuple(self.recur(drive + self.bias_hh, state[:n])) + momentum
 
 

@@ -18,36 +18,33 @@ def detach_state(state):
 
 
 def split_time(x):
-    """The T steps of x (T, B, D) as T tensors (B, D), through one engine op (one backward for all steps).
-
-    Works on a flat (1, T*B*D) view, cut along its last axis: the engine's Split (and Concat's and Stack's
-    backward) index only the leading axes, which the strict backend refuses for arrays of more dimensions.
-    """
+    """The T steps of x (T, B, D) as T tensors (B, D), through one engine op (one backward for all steps)."""
     T, B, D = x.shape
     if T == 1:
         return [ops.reshape(x, (B, D))]
-    pieces = ops.split(ops.reshape(x, (1, T * B * D)), T, axis=1)
-    return [ops.reshape(p, (B, D)) for p in pieces]
+    return [ops.reshape(p, (B, D)) for p in ops.split(x, T, axis=0)]
 
 
 def join_time(pieces):
     """Join time-major pieces, each (T_i, B, H) or one step (B, H), into one (sum T_i, B, H) tensor
-    (the inverse of :func:`split_time`, built the same way)."""
+    (the inverse of :func:`split_time`)."""
     B, H = pieces[0].shape[-2], pieces[0].shape[-1]
-    if len(pieces) == 1:
-        return ops.reshape(pieces[0], (-1, B, H))
-    flat = ops.concat([ops.reshape(p, (1, p.size)) for p in pieces], axis=1)
-    return ops.reshape(flat, (-1, B, H))
+    pieces = [ops.reshape(p, (-1, B, H)) for p in pieces]
+    return pieces[0] if len(pieces) == 1 else ops.concat(pieces, axis=0)
 
 
 def unroll(cell: Cell, x, state, t0: int = 0, probe: GradNormProbe | None = None):
-    """The composed path: ``cell.step`` at t = t0+1, ..., t0+T over x (T, B, D); autodiff does BPTT.
+    """The composed path: ``cell.advance`` at t = t0+1, ..., t0+T; autodiff does BPTT.
 
-    Returns (outputs (T, B, H) = all h_t stacked, final state tuple).
+    The input projections a_t = x_t W_ih + b_ih of all T steps are one matmul over the (T*B, D) rows
+    (they do not depend on the state), then each step runs the cell's recurrence on its a_t, exactly as
+    ``cell.step(x_t, state, t)`` would. Returns (outputs (T, B, H) = all h_t stacked, final state tuple).
     """
+    T, B, D = x.shape
+    projected = ops.reshape(cell.project(ops.reshape(x, (T * B, D))), (T, B, -1))
     hs = []
-    for k, x_t in enumerate(split_time(x)):
-        state = cell.step(x_t, state, t0 + 1 + k)
+    for k, a_t in enumerate(split_time(projected)):
+        state = cell.advance(a_t, state, t0 + 1 + k)
         hs.append(state[0])
     if probe is not None:
         probe.watch(hs)
