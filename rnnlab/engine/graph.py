@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import backend
-from .tensor import Tensor
+from .tensor import Tensor, root_gradient
 
 __all__ = ["to_dot", "render", "trace_backward", "backward_order", "BackwardStep", "BackwardTrace",
            "function_name"]
@@ -274,22 +274,7 @@ def trace_backward(tensor, grad=None) -> BackwardTrace:
     once (the compiled LSTM kernel's fused sequence on NumPy) cannot be traced and then backpropagated.
     """
     _check_root(tensor, "trace_backward")
-    if not tensor.requires_grad:
-        raise RuntimeError("trace_backward: this tensor does not require grad (no input of the computation "
-                           "had requires_grad=True, or it was computed under no_grad())")
-    xp = backend.get_namespace(tensor.data)
-    if grad is None:
-        if tensor.size != 1:
-            raise RuntimeError(f"trace_backward: grad can be implied only for a single-element output; this "
-                               f"output has shape {tensor.shape}, so pass grad= of that shape")
-        grad = xp.ones_like(tensor.data)
-    else:
-        grad = grad.data if isinstance(grad, Tensor) else backend.asarray(grad, like=tensor.data)
-        if tuple(grad.shape) != tensor.shape:
-            raise ValueError(f"trace_backward: grad has shape {tuple(grad.shape)} but the output has shape "
-                             f"{tensor.shape}")
-        if grad.dtype != tensor.data.dtype:
-            grad = xp.astype(grad, tensor.data.dtype)
+    grad = root_gradient(tensor, grad, "trace_backward")
     grads: dict[int, tuple] = {id(tensor): (tensor, grad)}     # id -> (tensor, total dL/dtensor so far)
     steps = []
     queue = _Queue("trace_backward")

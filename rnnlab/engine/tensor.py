@@ -186,23 +186,7 @@ class Tensor:
         ``grad`` is dL/d(self), the upstream gradient; it may be omitted only for a tensor with one
         element (then it is 1). Unless ``retain_graph``, the graph is freed as it is walked.
         """
-        if not self.requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad (no input of the computation "
-                               "had requires_grad=True, or it was computed under no_grad())")
-        xp = backend.get_namespace(self.data)
-        if grad is None:
-            if self.size != 1:
-                raise RuntimeError(f"backward: grad can be implied only for a single-element output; this "
-                                   f"output has shape {self.shape}, so pass grad= of that shape")
-            grad = xp.ones_like(self.data)
-        else:
-            grad = grad.data if isinstance(grad, Tensor) else backend.asarray(grad, like=self.data)
-            backend.get_namespace(self.data, grad, op="backward")
-            if tuple(grad.shape) != self.shape:
-                raise ValueError(f"backward: grad has shape {tuple(grad.shape)} but the output has shape "
-                                 f"{self.shape}")
-            if grad.dtype != self.data.dtype:
-                grad = xp.astype(grad, self.data.dtype)
+        grad = root_gradient(self, grad, "backward")
         if self.creator is None:
             self._accumulate(grad)
             return
@@ -213,6 +197,27 @@ class Tensor:
         self.grad = _own(g) if self.grad is None else self.grad + g
 
     # operators are attached by rnnlab.engine.ops (one definition per operation)
+
+
+def root_gradient(tensor: Tensor, grad, op: str):
+    """dL/d(tensor) as a backend array of the tensor's shape and dtype, checked: ``grad`` may be omitted
+    (then 1) only for a single-element tensor, which must require grad. ``op`` names the caller in errors."""
+    if not tensor.requires_grad:
+        raise RuntimeError(f"{op}: this tensor does not require grad (no input of the computation "
+                           "had requires_grad=True, or it was computed under no_grad())")
+    xp = backend.get_namespace(tensor.data)
+    if grad is None:
+        if tensor.size != 1:
+            raise RuntimeError(f"{op}: grad can be implied only for a single-element output; this "
+                               f"output has shape {tensor.shape}, so pass grad= of that shape")
+        return xp.ones_like(tensor.data)
+    grad = grad.data if isinstance(grad, Tensor) else backend.asarray(grad, like=tensor.data)
+    backend.get_namespace(tensor.data, grad, op=op)
+    if tuple(grad.shape) != tensor.shape:
+        raise ValueError(f"{op}: grad has shape {tuple(grad.shape)} but the output has shape {tensor.shape}")
+    if grad.dtype != tensor.data.dtype:
+        grad = xp.astype(grad, tensor.data.dtype)
+    return grad
 
 
 def _run_backward(roots, retain_graph: bool) -> None:

@@ -140,3 +140,16 @@ def assert_same(a: dict, b: dict, rtol=1e-10, atol=1e-10):
     assert a.keys() == b.keys()
     for key in a:
         np.testing.assert_allclose(a[key], b[key], rtol=rtol, atol=atol, err_msg=key)
+
+
+def check_gradients(rnn: C.Recurrent, config: Config, fast: bool) -> None:
+    """gradcheck of ``rnn``'s outputs and final state wrt x, the initial state and every parameter."""
+    x_host, state_host = host_inputs(config, rnn)
+    x, state = tensors(x_host, state_host)
+    states = flat(state)
+
+    def fn(x, *rest):
+        out, final = rnn(x, nest(rest[:len(states)], rnn), t0=config.t0)
+        return (out, *flat(final))
+
+    assert rnnlab.gradcheck(fn, [x, *states, *rnn.parameters()], fast=fast)

@@ -4,23 +4,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import rnnlab
-from cell_configs import FAMILIES, FEWER_EXAMPLES, Config, build, configs, flat, host_inputs, nest, tensors
+from cell_configs import FAMILIES, FEWER_EXAMPLES, Config, build, check_gradients, configs
 
 PATHS = [pytest.param(True, id="fused"), pytest.param(False, id="composed")]
 
 
 def _check(config: Config, fused: bool, fast: bool):
-    rnn = build(config, fused)
-    x_host, state_host = host_inputs(config, rnn)
-    x, state = tensors(x_host, state_host)
-    states = flat(state)
-
-    def fn(x, *rest):
-        out, final = rnn(x, nest(rest[:len(states)], rnn), t0=config.t0)
-        return (out, *flat(final))
-
-    assert rnnlab.gradcheck(fn, [x, *states, *rnn.parameters()], fast=fast)
+    check_gradients(build(config, fused), config, fast)
 
 
 @pytest.mark.parametrize("fused", PATHS)

@@ -52,3 +52,30 @@ def build(config: Config, fused: bool, randomize: bool = True) -> C.Recurrent:
                 for cell in rnn.cells:
                     cell.rebase()
     return rnn
+
+
+def kink_margin(config: Config) -> float:
+    """How far the forward stays from modReLU's kinks: min over steps and units of |z| and ||z| + b|.
+
+    modReLU(z) = sign(z) relu(|z| + b) jumps at z = 0 (for b > 0) and bends at |z| = -b; a finite
+    difference across either is meaningless, so gradient tests keep only inputs whose margin is wide.
+    """
+    from cell_configs import host_inputs, tensors
+    rnn = build(config, fused=False)
+    x_host, state_host = host_inputs(config, rnn)
+    x, state = tensors(x_host, state_host)
+    seen = []
+
+    def recording(z, bias):
+        zh, bh = rnnlab.to_numpy(z.data), rnnlab.to_numpy(bias.data)
+        seen.append(min(np.abs(zh).min(), np.abs(np.abs(zh) + bh).min()))
+        return original(z, bias)
+
+    original = O.modrelu
+    O.modrelu = recording
+    try:
+        with rnnlab.no_grad():
+            rnn(x, state, t0=config.t0)
+    finally:
+        O.modrelu = original
+    return float(min(seen))

@@ -4,33 +4,27 @@ import pytest
 from cell_configs import (
     FEWER_EXAMPLES,
     Config,
+    check_gradients,
     assert_same,
-    flat,
     host_inputs,
-    nest,
     run_with_grads,
-    tensors,
 )
-from hypothesis import given
+from hypothesis import assume, given
+from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
-from orthogonal_configs import FAMILIES, build, configs
+from orthogonal_configs import FAMILIES, build, configs, kink_margin
 
-import rnnlab
 
 PATHS = [pytest.param(True, id="fused"), pytest.param(False, id="composed")]
 
 
 def _check(config: Config, fused: bool, fast: bool):
-    rnn = build(config, fused)
-    x_host, state_host = host_inputs(config, rnn)
-    x, state = tensors(x_host, state_host)
-    states = flat(state)
-
-    def fn(x, *rest):
-        out, final = rnn(x, nest(rest[:len(states)], rnn), t0=config.t0)
-        return (out, *flat(final))
-
-    assert rnnlab.gradcheck(fn, [x, *states, *rnn.parameters()], fast=fast)
+    wide = kink_margin(config) > 1e-3
+    if currently_in_test_context():
+        assume(wide)
+    else:
+        assert wide, f"the fixed configuration {config} passes within 1e-3 of a modReLU kink"
+    check_gradients(build(config, fused), config, fast)
 
 
 @pytest.mark.parametrize("fused", PATHS)
