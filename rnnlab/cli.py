@@ -26,6 +26,8 @@ HELP = {
     "else ~/.cache/rnnlab)", "clip_norm": "global gradient-norm clip (0: off)", "clip_value": "element-wise clamp (0: off)",
     "schedule": "none | step | exp | plateau", "seq_len": "sequence length of generated tasks; PTB chunk length",
     "distributed": "data parallelism over MPI (on by itself under mpiexec -n N > 1); --batch-size is global",
+    "rebase_every": "orthogonal cells: DTRIV period K, rebase after every K-th step (0: never, expRNN)",
+    "skew_init": "orthogonal cells: initialization of A, cayley | henaff",
 }
 
 

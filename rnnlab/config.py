@@ -9,6 +9,8 @@ import dataclasses
 import math
 from dataclasses import dataclass, fields
 
+from .cells.orthogonal import SKEW_INITS
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -16,7 +18,9 @@ except ModuleNotFoundError:  # Python 3.10
 
 TASKS = ("adding", "copying", "mnist-row", "mnist-pixel", "mnist-permuted", "har2", "har2-noisy", "ptb")
 CELLS = ("rnn", "indrnn", "lstm", "gru", "momentum-rnn", "momentum-lstm", "nesterov-rnn", "nesterov-lstm",
-         "adam-rnn", "adam-lstm", "rmsprop-rnn", "rmsprop-lstm")
+         "adam-rnn", "adam-lstm", "rmsprop-rnn", "rmsprop-lstm", "orthogonal-rnn", "momentum-orthogonal-rnn",
+         "nesterov-orthogonal-rnn", "adam-orthogonal-rnn", "rmsprop-orthogonal-rnn")
+ORTHOGONAL_CELLS = tuple(c for c in CELLS if c.endswith("orthogonal-rnn"))
 OPTIMIZERS = ("sgd", "adam", "rmsprop", "fw")
 SCHEDULES = ("none", "step", "exp", "plateau")
 
@@ -53,6 +57,9 @@ class TrainConfig:
     eps: float = 1e-8
     restart: int = 0            # nesterov cells: restart period F (0: no restart)
     mag: float = 5.0            # indrnn: |u| <= mag^(1/T)
+    skew_init: str = "cayley"   # orthogonal cells: initialization of A, 'cayley' or 'henaff'
+    rebase_every: int = 0       # orthogonal cells: DTRIV period K, B_0 <- B and A <- 0 after every K-th optimizer
+                                # step (0: never, which is expRNN; 1: the Riemannian-gradient limit)
     batch_norm: bool = False
     dropout: float = 0.0
     embedding: int = 0          # ptb: embedding size (0: = hidden)
@@ -106,12 +113,13 @@ class TrainConfig:
         choice("nonlinearity", self.nonlinearity, ("tanh", "relu"))
         choice("fw_outer", self.fw_outer, ("none", "sgd", "adam", "rmsprop"))
         choice("fw_norm", self.fw_norm, ("global", "per_tensor"))
+        choice("skew_init", self.skew_init, SKEW_INITS)
         for name in ("layers", "hidden", "batch_size", "eval_every", "log_every", "checkpoint_every", "fw_k",
                      "lr_step", "patience"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"config: {name} must be at least 1, got {getattr(self, name)}")
         for name in ("seq_len", "train_size", "test_size", "steps", "epochs", "tbptt", "tbptt_k2", "embedding",
-                     "restart"):
+                     "restart", "rebase_every"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"config: {name} must not be negative, got {getattr(self, name)}")
         for name in ("lr", "fw_delta", "s", "eps", "mag"):
@@ -130,6 +138,9 @@ class TrainConfig:
             raise ConfigError(f"config: lr_decay must be in (0, 1], got {self.lr_decay}")
         if not self.fw_p >= 1:
             raise ConfigError(f"config: fw_p must be at least 1 (or inf), got {self.fw_p}")
+        if self.rebase_every and self.cell not in ORTHOGONAL_CELLS:
+            raise ConfigError(f"config: rebase_every needs an orthogonal cell ({', '.join(ORTHOGONAL_CELLS)}), "
+                              f"got cell {self.cell!r}")
         if self.tbptt_k2 and not self.tbptt:
             raise ConfigError("config: tbptt_k2 needs tbptt (the chunk length k1) to be set")
         if self.tbptt and self.tbptt_k2 > self.tbptt:

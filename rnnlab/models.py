@@ -25,6 +25,11 @@ CELL_CLASSES = {
     "adam-lstm": ("AdamLSTM", ("mu", "s", "beta", "eps", "forget_bias")),
     "rmsprop-rnn": ("RMSPropRNN", ("s", "beta", "eps", "nonlinearity")),
     "rmsprop-lstm": ("RMSPropLSTM", ("s", "beta", "eps", "forget_bias")),
+    "orthogonal-rnn": ("OrthogonalRNN", ("skew_init",)),
+    "momentum-orthogonal-rnn": ("MomentumOrthogonalRNN", ("mu", "s", "skew_init")),
+    "nesterov-orthogonal-rnn": ("NesterovOrthogonalRNN", ("s", "restart", "skew_init")),
+    "adam-orthogonal-rnn": ("AdamOrthogonalRNN", ("mu", "s", "beta", "eps", "skew_init")),
+    "rmsprop-orthogonal-rnn": ("RMSPropOrthogonalRNN", ("s", "beta", "eps", "skew_init")),
 }
 """``--cell`` name -> (class in :mod:`rnnlab.cells`, the configuration keys it takes)."""
 

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from . import checkpoint, distributed
-from .cells import detach_state, tbptt
+from .cells import DynamicTrivialization, detach_state, tbptt
 from .config import DEFAULT_STEPS, ConfigError, TrainConfig
 from .datasets import load_task
 from .engine import backend, init
@@ -283,6 +283,7 @@ class Run:
             raise ConfigError("config: ptb is served in consecutive chunks; tbptt_k2 must equal tbptt")
         self.model = SequenceModel(cfg, self.task)
         self.params = self.model.parameters()
+        self.trivialization = self._trivialization(cfg)
         self.optimizer, scaled = build_optimizer(cfg, self.params)
         self.schedulers = build_schedulers(cfg, scaled)
         self.work = WorkSource(cfg, self.task, self.model, self.comm)
@@ -301,6 +302,17 @@ class Run:
             (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
             (self.out / "metrics.jsonl").write_text("")
         self.comm.broadcast_state(self.params, self.optimizer)
+
+    def _trivialization(self, cfg: TrainConfig):
+        """DTRIV (``rebase_every`` = K > 0): the model's orthogonal cells, re-based once now (B_0 = B_init, A = 0,
+        as the reference code does before training) and then after every K-th optimizer step (:meth:`train_step`).
+        None for expRNN (K = 0) and other cells. A resumed run reloads B_0 and A from the checkpoint."""
+        if not cfg.rebase_every:
+            return None
+        trivialization = DynamicTrivialization(self.model, cfg.rebase_every)
+        for cell in trivialization.cells:
+            cell.rebase()
+        return trivialization
 
     def _total_steps(self) -> int:
         cfg = self.cfg
@@ -330,6 +342,10 @@ class Run:
     def train_step(self) -> None:
         self.optimizer.step(self.closure)
         self.step += 1
+        if self.trivialization is not None:
+            # the count comes from the run's step, which checkpoints keep, so a resumed run rebases on the same steps
+            self.trivialization.steps = self.step - 1
+            self.trivialization.step()
         for s in self.schedulers:
             if not isinstance(s, optim.ReduceOnPlateau):
                 s.step()

@@ -26,7 +26,7 @@ def _module(name):
 
 def test_there_are_configs_to_check():
     assert len(TOMLS) > 100
-    assert {p.parent.name for p in TOMLS} == {"fw", "momentum", "checks"}
+    assert {p.parent.name for p in TOMLS} == {"fw", "momentum", "orthogonal", "checks"}
 
 
 def test_issue_5_checks_have_configs():
@@ -77,7 +77,7 @@ def test_every_config_names_its_paper_row_group_and_reported_number():
 def test_configs_are_in_sync_with_make_configs():
     make = _module("make_configs")
     wanted = make.files()
-    on_disk = {p for p in TOMLS if p.parent.name in ("fw", "momentum", "checks")}
+    on_disk = {p for p in TOMLS if p.parent.name in ("fw", "momentum", "orthogonal", "checks")}
     assert {p for p in wanted if p.suffix == ".toml"} == on_disk, "run python experiments/make_configs.py"
     stale = [p.name for p, text in wanted.items() if p.read_text() != text]
     assert stale == [], "run python experiments/make_configs.py"
@@ -103,10 +103,13 @@ EXPECTED = {
     + [f"{t}_{c}" for t in ("copying", "adding")
        for c in ("lstm", "momentum_lstm", "adam_lstm", "rmsprop_lstm", "sr_lstm")]
     + ["ptb_lstm", "ptb_momentum_lstm", "ptb_sr_lstm"],
+    # MomentumRNN paper: Table 4 (DTRIV, MomentumDTRIV) and Appendix C (Adam, RMSProp, SR)
+    "orthogonal": [f"pmnist_{c}_n{n}" for n in (170, 360, 512)
+                   for c in ("dtriv", "momentum_dtriv", "adam_dtriv", "rmsprop_dtriv", "sr_dtriv")],
 }
 
 
-@pytest.mark.parametrize("folder", ["fw", "momentum"])
+@pytest.mark.parametrize("folder", ["fw", "momentum", "orthogonal"])
 def test_every_experiment_of_the_papers_has_a_config(folder):
     missing = [n for n in EXPECTED[folder] for size in ("full", "small")
                if not (EXPERIMENTS / folder / f"{n}.{size}.toml").exists()]
@@ -128,6 +131,10 @@ def test_full_configs_keep_the_papers_key_settings():
     assert (sr.cell, sr.s, sr.restart, sr.task) == ("nesterov-lstm", 1.0, 2, "mnist-pixel")
     assert cfg("momentum/ptb_lstm").layers == 3 and cfg("momentum/copying_lstm").seq_len == 2000
     assert cfg("momentum/adding_lstm").seq_len == 750
+    d = cfg("orthogonal/pmnist_momentum_dtriv_n170")
+    assert (d.task, d.cell, d.hidden, d.rebase_every, d.mu, d.s, d.optimizer, d.clip_norm, d.batch_size) == \
+        ("mnist-permuted", "momentum-orthogonal-rnn", 170, 1, 0.6, 0.9, "rmsprop", 1.0, 128)
+    assert cfg("orthogonal/pmnist_dtriv_n512").rebase_every == 10 ** 9 and cfg("orthogonal/pmnist_dtriv_n360").hidden == 360
 
 
 def test_run_small_runs_a_config_tabulates_it_and_plots_it(tmp_path):
@@ -164,5 +171,5 @@ def test_run_small_records_a_failing_run_and_goes_on(tmp_path):
 def test_the_readme_lists_every_config():
     readme = (EXPERIMENTS / "README.md").read_text()
     missing = sorted({f"{p.parent.name}/{p.name.rsplit('.', 2)[0]}" for p in TOMLS if p.parent.name in EXPECTED}
-                     - set(re.findall(r"`((?:fw|momentum|checks)/[a-z0-9_]+)`", readme)))
+                     - set(re.findall(r"`((?:fw|momentum|orthogonal|checks)/[a-z0-9_]+)`", readme)))
     assert missing == []

@@ -19,6 +19,7 @@ VARIANTS = {
     "adam-dropout-tbptt": ["--cell", "lstm", "--layers", "2", "--dropout", "0.2", "--tbptt", "4"],
     "fw-outer-adam-schedule": ["--cell", "momentum-rnn", "--optimizer", "fw", "--fw-k", "2", "--fw-outer", "adam",
                                "--schedule", "step", "--lr-step", "4", "--lr-decay", "0.5"],
+    "dtriv-rebase-every-3": ["--cell", "momentum-orthogonal-rnn", "--rebase-every", "3", "--optimizer", "rmsprop"],
     "rmsprop-copying": ["--task", "copying", "--cell", "gru", "--optimizer", "rmsprop", "--momentum", "0.5"],
 }
 
