@@ -107,7 +107,12 @@ class MatMul(Function):
         elif b.ndim == 1:                   # gy (..., M) -> (..., M, 1)
             gy = xp.reshape(gy, tuple(gy.shape) + (1,))
         ga = xp.matmul(gy, xp.matrix_transpose(b2))
-        gb = xp.matmul(xp.matrix_transpose(a2), gy)
+        if b2.ndim == 2 and a2.ndim > 2:
+            # a stack of inputs times one weight: the batch sum is part of one (K, rows) @ (rows, N) product
+            rows_a = xp.reshape(a2, (-1, a2.shape[-1]))
+            gb = xp.matmul(xp.matrix_transpose(rows_a), xp.reshape(gy, (-1, gy.shape[-1])))
+        else:
+            gb = xp.matmul(xp.matrix_transpose(a2), gy)
         ga = sum_to(xp, ga, a2.shape)
         gb = sum_to(xp, gb, b2.shape)
         return xp.reshape(ga, a.shape), xp.reshape(gb, b.shape)
