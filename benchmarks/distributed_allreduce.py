@@ -3,7 +3,7 @@
     python benchmarks/distributed_allreduce.py [--steps 8] [--warmup 2] [--ranks 1 2]
 
 Launches itself under ``mpiexec -n N`` (the mpich wheel's, from ``pip install 'rnnlab[mpi]'``) for each N,
-one thread per rank, and trains with the real training program (``rnnlab.train.Run``, ``distributed`` on)
+one thread per rank, and trains with the real training program (``rnnlab.training.Run``, ``distributed`` on)
 on generated data of the papers' shapes, at the same global batch B for every N:
 
 * ``har2``  -- tanh RNN 9 -> 80, T = 128, B = 128, 2 classes (the HAR-2 model);
@@ -60,10 +60,11 @@ def generated_task(name: str):
 def worker(name: str, steps: int, warmup: int) -> None:
     """Under mpiexec: train ``steps`` timed steps after ``warmup``; rank 0 prints one JSON line."""
     import numpy as np
-    from rnnlab import train
-    from rnnlab.config import TrainConfig
+    from rnnlab import training as train
+    from rnnlab.training.config import TrainConfig
     m = MODELS[name]
-    train.task_from_config = lambda cfg: generated_task(name)
+    import rnnlab.training.loop
+    rnnlab.training.loop.task_from_config = lambda cfg: generated_task(name)
     with tempfile.TemporaryDirectory() as out:
         cfg = TrainConfig(task="adding", cell=m["cell"], hidden=m["hidden"], nonlinearity=m.get("nonlinearity", "tanh"),
                           batch_size=BATCH, steps=warmup + steps, optimizer="adam", progress=False,

@@ -12,6 +12,7 @@ Graphviz's ``dot`` draws ``graph`` (apt-get install graphviz).
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -60,13 +61,25 @@ def img_graph() -> None:
     IMG.mkdir(exist_ok=True)
     graph.render(y, IMG / "01-graph.png", names={"y": y}, values=True)
     print(f"wrote {IMG / '01-graph.png'}")
-    rnn = cells.Recurrent(cells.RNN(1, 2, rng=0), fused=False)
-    out, _ = rnn(rnnlab.Tensor(np.ones((3, 1, 1))))   # three steps, H = 2
-    h_T = out[-1]
-    loss = (h_T * h_T).sum()
-    graph.render(loss, IMG / "04-unrolled.png", names={"loss": loss, "W_hh": rnn.cells[0].weight_hh,
-                                                        "W_ih": rnn.cells[0].weight_ih, "b": rnn.cells[0].bias},
-                  dpi=48)
+    cell = cells.RNN(1, 1, rng=0)                 # chapter 4's worked example: D = H = B = 1, three steps
+    for p, v in ((cell.weight_ih, [[0.5]]), (cell.weight_hh, [[0.8]]), (cell.bias, [0.0])):
+        p.data = rnnlab.asarray(np.array(v))
+    state = cell.initial_state(1)
+    state[0].name = "h_0"
+    for t, v in enumerate([1.0, 0.5, -1.0], 1):
+        state = cell.step(rnnlab.Tensor([[v]], name=f"x_{t}"), state, t)
+        state[0].name = f"h_{t}"
+        state[0].creator.inputs[0].name = f"z_{t}"
+    loss = rnnlab.Tensor(0.5, name="1/2") * rnnlab.mse_loss(state[0], rnnlab.Tensor([[0.5]], name="y"))
+    names = {"L": loss, "W_hh": cell.weight_hh, "W_ih": cell.weight_ih, "b": cell.bias}
+    text = graph.to_dot(loss, names=names, order=False)
+    for shape in ("\\n(1, 1) float64", "\\n(1,) float64", "\\n() float64", "(1, 1) float64", "() float64"):
+        text = text.replace(shape, "")         # every tensor is a scalar here: names only, to fit a page
+    text = text.replace("rankdir=TB;", "rankdir=TB; nodesep=0.15; ranksep=0.2;")
+    done = subprocess.run(["dot", "-Tpng", "-Gdpi=72", "-o", str(IMG / "04-unrolled.png")], input=text.encode(),
+                          capture_output=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"dot failed: {done.stderr.decode(errors='replace')}")
     print(f"wrote {IMG / '04-unrolled.png'}")
 
 
@@ -154,11 +167,11 @@ def img_tbptt() -> None:
     def every_step(o, is_last):
         return (o * o).sum()
 
-    rnn = cells.Recurrent(cells.LSTM(2, H, rng=0))
+    rnn = cells.Recurrent(cells.RNN(2, H, rng=0))
     full, cut = norms(rnn, last_only, T), norms(rnn, last_only, k)
     axes[0].semilogy(t, full, label="full BPTT")
     axes[0].semilogy(t, np.where(cut > 0, cut, np.nan), "--", label=f"TBPTT, k1 = k2 = {k} (0 before the last chunk)")
-    axes[0].set(title="LSTM, loss on the last step only", xlabel="time step t", ylabel="||dL/dh_t||")
+    axes[0].set(title="RNN, loss on the last step only", xlabel="time step t", ylabel="||dL/dh_t||")
     for name, make in (("RNN", lambda: cells.RNN(2, H, rng=0)), ("LSTM", lambda: cells.LSTM(2, H, rng=0))):
         rnn = cells.Recurrent(make())
         ratio = norms(rnn, every_step, k) / norms(rnn, every_step, T)

@@ -55,8 +55,6 @@ def float64():
 @pytest.fixture(autouse=True)
 def _restore_state():
     """No test leaks a backend or dtype switch into the next."""
-    name, xp, device = backend._state.name, backend._state.xp, backend._state.device
-    dtype = backend.default_dtype_name()
+    token = backend.snapshot()
     yield
-    backend._state.name, backend._state.xp, backend._state.device = name, xp, device
-    backend.set_default_dtype(dtype)
+    backend.restore(token)

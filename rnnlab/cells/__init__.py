@@ -7,9 +7,10 @@ the runner that stacks them over time-major sequences, truncated BPTT, and the g
 """
 from .base import Cell
 from .fused import FusedSequence
-from .gru import GRU
+from .rnn import RNN
 from .indrnn import IndRNN
 from .lstm import LSTM
+from .gru import GRU
 from .momentum import (AdamLSTM, AdamRNN, MomentumLSTM, MomentumRNN, NesterovLSTM, NesterovRNN, RMSPropLSTM,
                        RMSPropRNN)
 from .momentum_rules import nesterov_mu
@@ -17,11 +18,12 @@ from .orthogonal import (AdamOrthogonalRNN, DynamicTrivialization, MomentumOrtho
                          OrthogonalRNN, RMSPropOrthogonalRNN, modrelu)
 from .probe import GradNormProbe
 from .recurrent import Recurrent, detach_state, unroll
-from .rnn import RNN
+from .registry import CELLS, cell_class, cell_hyperparameters, register_cell
 from .tbptt import TBPTT, Chunk, tbptt
 
 __all__ = ["Cell", "RNN", "IndRNN", "LSTM", "GRU", "MomentumRNN", "MomentumLSTM", "NesterovRNN", "NesterovLSTM",
            "AdamRNN", "AdamLSTM", "RMSPropRNN", "RMSPropLSTM", "Recurrent", "tbptt", "TBPTT", "Chunk",
            "detach_state", "unroll", "nesterov_mu", "GradNormProbe", "FusedSequence",
            "OrthogonalRNN", "MomentumOrthogonalRNN", "NesterovOrthogonalRNN", "AdamOrthogonalRNN",
-           "RMSPropOrthogonalRNN", "DynamicTrivialization", "modrelu"]
+           "RMSPropOrthogonalRNN", "DynamicTrivialization", "modrelu", "CELLS", "register_cell", "cell_class",
+           "cell_hyperparameters"]

@@ -41,7 +41,14 @@ class Cell(Module):
     @property
     def state_names(self) -> tuple:
         """Names of the state entries, h first: ('h',), ('h', 'c'), ('h', 'v'), ('h', 'c', 'v', 'm'), ..."""
-        return self.core.state_names + (self.rule.state_names if self.rule is not None else ())
+        return self._checked_core().state_names + (self.rule.state_names if self.rule is not None else ())
+
+    def _checked_core(self):
+        if self.core is None:
+            raise NotImplementedError(
+                f"{type(self).__name__}: a Cell subclass must set core, the raw-array loops of its family (an object "
+                "with state_names, n_params, forward and backward, such as RNNCore), in the class or in __init__")
+        return self.core
 
     @property
     def projection_size(self) -> int:
@@ -50,7 +57,7 @@ class Cell(Module):
 
     def state_shapes(self, batch: int) -> tuple:
         """The shape of each state entry for a batch of ``batch``: (B, H) for the core's, (B, G) for momentum's."""
-        core = tuple((batch, self.hidden_size) for _ in self.core.state_names)
+        core = tuple((batch, self.hidden_size) for _ in self._checked_core().state_names)
         rule = tuple((batch, self.projection_size) for _ in (self.rule.state_names if self.rule else ()))
         return core + rule
 
@@ -94,7 +101,9 @@ class Cell(Module):
 
     def core_params(self) -> tuple:
         """The parameters the core's recurrence uses, in the order the core expects them."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__}: the fused path (Recurrent(..., fused=True), cell.sequence) needs core_params(), "
+            "the parameters the core's forward and backward take, in their order; implement it, or use fused=False")
 
     def project(self, x_t):
         """a_t = x_t W_ih + b_ih: (B, D) -> (B, G)."""
@@ -103,7 +112,10 @@ class Cell(Module):
 
     def recur(self, drive, state):
         """The family's recurrence given the (B, G) drive that replaces the input projection."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__}: the composed path (Recurrent(..., fused=False), cell.step) needs "
+            "recur(drive, state), one step of the family's recurrence from engine operations given the (B, G) "
+            "drive; implement it")
 
     def step(self, x_t, state, t: int = 1) -> tuple:
         """One time step from engine operations: returns the new state tuple (its first entry is h_t).

@@ -13,14 +13,18 @@ and the backward runs them in reverse: the core's BPTT loop gives dL/dD_t for ev
 rule's reverse loop turns it into dL/dA_t, and the projection's gradients are three matmuls over all steps:
 dL/dx = dA W_ih^T, dL/dW_ih = x^T dA, dL/db_ih = sum_t,b dA.
 
-On the NumPy backend the plain LSTM and tanh/relu RNN use compiled kernels from ``rnnlab.cells.kernels``
-when that optional module is present and ``kernels.available()`` says so (same contract and results as
-the loops here; they are skipped while the gradient-norm probe records, since it reads the loop's dL/dh_t).
+On the NumPy backend every core with ``has_kernel`` (LSTM, RNN, GRU, IndRNN) and the momentum rules run
+compiled kernels from ``rnnlab.cells.kernels`` when that optional module is usable and not switched off
+(``kernels.disabled()``, ``RNNLAB_KERNELS=0``): same contract and results as the loops here. They are
+skipped while the gradient-norm probe records, since it reads the loop's dL/dh_t. Every backward, loop or
+kernel, flushes values below smallest_normal / eps to zero (``flush_tiny``), so vanishing gradients never
+become slow denormal floats.
 """
 from __future__ import annotations
 
 from ..engine import backend
 from ..engine.function import Function
+from .probe import grad_norm
 
 
 def sigmoid(xp, z):
@@ -46,17 +50,29 @@ def sum_steps_matmul(xp, a, b):
 
 
 def step_norm(xp, dh):
-    """||dh||_2 over the whole (B, H) batch, as a 0-d array (no host sync inside the loop)."""
-    return xp.sqrt(xp.sum(dh * dh))
+    """||dh||_2 over the whole (B, H) batch, as a 0-d array (no host sync inside the loop), scaled against
+    underflow and overflow (:func:`~rnnlab.cells.probe.grad_norm`)."""
+    return grad_norm(dh)
 
 
-def _kernels_for(xp):
-    """The compiled-kernel module when it exists, is usable, and the arrays are NumPy's; else None."""
+def flush_tiny(xp, a):
+    """``a`` with every entry of magnitude below FLUSH = smallest_normal / eps set to 0 (NaN kept): the
+    kernels' denormal flush (``rnnlab.cells.kernels.activations``), for the readable loops' backward."""
+    info = xp.finfo(a.dtype)
+    return xp.where(xp.abs(a) < info.smallest_normal / info.eps, xp.zeros_like(a), a)
+
+
+def kernels_in_use(xp):
+    """``rnnlab.cells.kernels`` when the fused path will use it for arrays of namespace ``xp``: NumPy
+    arrays, numba usable, and the kernels not switched off (``kernels.disabled()``, ``RNNLAB_KERNELS=0``);
+    else None."""
     if not backend.is_numpy(xp):
         return None
     try:
         from . import kernels
     except ImportError:
+        return None
+    if not kernels.enabled():
         return None
     try:
         return kernels if kernels.available() else None
@@ -74,6 +90,10 @@ class FusedSequence(Function):
     ``t0`` is the global index of the step before the first one (step t = t0 + 1, ..., t0 + T), which the
     Nesterov schedule needs. ``probe`` (a :class:`~rnnlab.cells.probe.GradNormProbe`) receives ||dL/dh_t||
     for every step during backward.
+
+    Paths (``self.path`` after forward): 'kernel' (the whole sequence in the core's compiled kernel,
+    projection included: plain LSTM and RNN), 'drive kernel' (projection and rule here or in the compiled
+    scans, then the core's kernel from the drive), 'loop' (the readable loops).
     """
 
     def __init__(self, core, rule=None, shift=False, t0=0, probe=None):
@@ -94,42 +114,50 @@ class FusedSequence(Function):
         xp = self.xp
         b_hh, params, states, rule_states = self._unpack(rest)
         self.x, self.W_ih = x, W_ih
-        plain = self.rule is None and not self.shift and self.probe is None
-        self.kernels = _kernels_for(xp) if plain and self.core.has_kernel else None
-        if self.kernels is not None:
+        # the probe reads the loop's dL/dh_t, which the kernels do not expose
+        self.kernels = kernels_in_use(xp) if self.probe is None else None
+        core_kernel = self.kernels is not None and self.core.has_kernel
+        if core_kernel and self.rule is None and not self.shift and hasattr(self.core, "kernel_forward"):
+            self.path = "kernel"
             hs, finals, self.cache = self.core.kernel_forward(self.kernels, x, W_ih, b_ih, params, states)
             return (hs, *finals)
+        self.path = "drive kernel" if core_kernel else "loop"
         T, B, D = x.shape
         A = xp.reshape(xp.matmul(xp.reshape(x, (T * B, D)), W_ih) + b_ih, (T, B, W_ih.shape[1]))
         rule_finals = ()
         if self.rule is not None:
-            A, rule_finals, self.rule_cache = self.rule.scan(xp, A, rule_states, self.t0)
-        if self.shift:
-            A = A + b_hh
-        hs, finals, self.cache = self.core.forward(xp, A, params, states)
+            A, rule_finals, self.rule_cache = self.rule.scan(xp, A, rule_states, self.t0, self.kernels)
+        if core_kernel:
+            hs, finals, self.cache = self.core.drive_kernel_forward(self.kernels, A, b_hh, params, states)
+        else:
+            hs, finals, self.cache = self.core.forward(xp, A if b_hh is None else A + b_hh, params, states)
         return (hs, *finals, *rule_finals)
 
     def backward(self, dhs, *dfinals):
         xp = self.xp
         n_states = len(self.core.state_names)
         dcore, drule = dfinals[:n_states], dfinals[n_states:]
-        if self.kernels is not None:
+        if self.path == "kernel":
             dx, dW_ih, db_ih, dparams, dstates = self.core.kernel_backward(self.kernels, self.cache, dhs, dcore)
             return (dx, dW_ih, db_ih, *dparams, *dstates)
-        norms = [] if self.probe is not None else None
-        dA, dparams, dstates = self.core.backward(xp, self.cache, dhs, dcore, norms)
-        if norms is not None:
-            self.probe.record(xp.stack(norms[::-1]))
-        db_hh = (xp.sum(dA, axis=(0, 1)),) if self.shift else ()
+        if self.path == "drive kernel":
+            dA, db_hh, dparams, dstates = self.core.drive_kernel_backward(self.kernels, self.cache, dhs, dcore)
+            db_hh = (db_hh,) if self.shift else ()
+        else:
+            norms = [] if self.probe is not None else None
+            dA, dparams, dstates = self.core.backward(xp, self.cache, dhs, dcore, norms)
+            if norms is not None:
+                self.probe.record(xp.stack(norms[::-1]))
+            db_hh = (xp.sum(dA, axis=(0, 1)),) if self.shift else ()
         drule_states = ()
         if self.rule is not None:
-            dA, drule_states = self.rule.scan_backward(xp, self.rule_cache, dA, drule)
+            dA, drule_states = self.rule.scan_backward(xp, self.rule_cache, dA, drule, self.kernels)
         x, W_ih = self.x, self.W_ih
         T, B, D = x.shape
         dA2 = xp.reshape(dA, (T * B, dA.shape[-1]))
         dx = None
         if self.inputs[0].requires_grad:
-            dx = xp.reshape(xp.matmul(dA2, W_ih.T), (T, B, D))
-        dW_ih = sum_steps_matmul(xp, x, dA)
-        db_ih = xp.sum(dA2, axis=0)
+            dx = flush_tiny(xp, xp.reshape(xp.matmul(dA2, W_ih.T), (T, B, D)))
+        dW_ih = flush_tiny(xp, sum_steps_matmul(xp, x, dA))
+        db_ih = flush_tiny(xp, xp.sum(dA2, axis=0))
         return (dx, dW_ih, db_ih, *db_hh, *dparams, *dstates, *drule_states)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from ..engine import init, ops
 from ..engine.module import Parameter
 from .base import Cell, split_gates
-from .fused import empty_like_steps, previous_states, sigmoid, step_norm, sum_steps_matmul
+from .fused import empty_like_steps, flush_tiny, previous_states, sigmoid, step_norm, sum_steps_matmul
+from .registry import register_cell
 
 
 class GRUCore:
@@ -18,11 +19,13 @@ class GRUCore:
         dn = dh_t (1 - z);  dz = dh_t (h_{t-1} - n);  da_n = dn (1 - n^2);  dr = da_n e_n
         dL/dD_t = [dr r(1-r), dz z(1-z), da_n];   dL/de_t = [dr r(1-r), dz z(1-z), da_n r]
         dL/dh_{t-1} = dh_t z + dL/de_t W_hh^T;   dL/dW_hh = sum_t h_{t-1}^T dL/de_t;   dL/db_hh = sum_t,b dL/de_t.
+    Values below smallest_normal / eps are flushed to zero in the backward (``flush_tiny``), as the compiled
+    kernel (``kernels/gru.py``, ``drive_kernel_forward``) does.
     """
 
     state_names = ("h",)
     n_params = 2
-    has_kernel = False
+    has_kernel = True
 
     def forward(self, xp, D, params, states):
         (U, b), (h,) = params, states
@@ -48,7 +51,7 @@ class GRUCore:
         dD = empty_like_steps(xp, hs, T, 3 * H)
         dE = empty_like_steps(xp, hs, T, 3 * H)
         for t in range(T - 1, -1, -1):
-            dh = dhs[t, ...] + dh_next
+            dh = flush_tiny(xp, dhs[t, ...] + dh_next)
             if norms is not None:
                 norms.append(step_norm(xp, dh))
             act = gates[t, ...]
@@ -57,15 +60,25 @@ class GRUCore:
             da_n = dh * (1 - z) * (1 - n * n)
             da_r = da_n * e_ns[t, ...] * r * (1 - r)
             da_z = dh * (h_prev - n) * z * (1 - z)
+            da_r, da_z, da_n = flush_tiny(xp, da_r), flush_tiny(xp, da_z), flush_tiny(xp, da_n)
             dD[t, ...] = xp.concat([da_r, da_z, da_n], axis=1)
-            de = xp.concat([da_r, da_z, da_n * r], axis=1)
+            de = xp.concat([da_r, da_z, flush_tiny(xp, da_n * r)], axis=1)
             dE[t, ...] = de
-            dh_next = dh * z + xp.matmul(de, U.T)
-        dU = sum_steps_matmul(xp, previous_states(xp, h0, hs), dE)
-        db = xp.sum(dE, axis=(0, 1))
-        return dD, (dU, db), (dh_next,)
+            dh_next = flush_tiny(xp, dh * z) + xp.matmul(de, U.T)
+        dU = flush_tiny(xp, sum_steps_matmul(xp, previous_states(xp, h0, hs), dE))
+        db = flush_tiny(xp, xp.sum(dE, axis=(0, 1)))
+        return dD, (dU, db), (flush_tiny(xp, dh_next),)
+
+    def drive_kernel_forward(self, kernels, D, shift, params, states):
+        hs, cache = kernels.gru_forward(D if shift is None else D + shift, params[0], params[1], states[0])
+        return hs, (hs[-1, ...],), cache
+
+    def drive_kernel_backward(self, kernels, cache, dhs, dfinals):
+        dD, dW_hh, db_hh, dh0 = kernels.gru_backward(cache, dhs, dfinals[0])
+        return dD, dD.sum(axis=(0, 1)), (dW_hh, db_hh), (dh0,)
 
 
+@register_cell("gru")
 class GRU(Cell):
     """GRU cell (PyTorch's nn.GRUCell equations), gate order r, z, n:
 

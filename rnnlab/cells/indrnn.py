@@ -1,11 +1,14 @@
 """The independently recurrent cell (IndRNN, Li et al. 2018): one recurrent weight per unit."""
 from __future__ import annotations
 
+import math
+
 from ..engine import backend, init, ops
 from ..engine.module import Parameter
 from ._checks import positive_float, positive_int
 from .base import Cell
-from .fused import empty_like_steps, previous_states, step_norm
+from .fused import empty_like_steps, flush_tiny, previous_states, step_norm
+from .registry import register_cell
 
 
 class IndRNNCore:
@@ -13,11 +16,13 @@ class IndRNNCore:
 
     BPTT (the reference's manual loop): with dh_t = dL/dh_t from the output plus ``carry`` from step t+1,
         delta_t = dh_t * 1[h_t > 0];   carry = delta_t * u;   dL/du = sum_t,b delta_t * h_{t-1};   dL/dD_t = delta_t.
+    Values below smallest_normal / eps are flushed to zero in the backward (``flush_tiny``), as the compiled
+    kernel (``kernels/indrnn.py``, ``drive_kernel_forward``) does.
     """
 
     state_names = ("h",)
     n_params = 1
-    has_kernel = False
+    has_kernel = True
 
     def forward(self, xp, D, params, states):
         (u,), (h,) = params, states
@@ -37,13 +42,22 @@ class IndRNNCore:
             dh = dhs[t, ...] + carry
             if norms is not None:
                 norms.append(step_norm(xp, dh))
-            d = xp.where(hs[t, ...] > 0, dh, xp.zeros_like(dh))
+            d = flush_tiny(xp, xp.where(hs[t, ...] > 0, dh, xp.zeros_like(dh)))
             delta[t, ...] = d
-            carry = d * u
-        du = xp.sum(delta * previous_states(xp, h0, hs), axis=(0, 1))
+            carry = flush_tiny(xp, d * u)
+        du = flush_tiny(xp, xp.sum(delta * previous_states(xp, h0, hs), axis=(0, 1)))
         return delta, (du,), (carry,)
 
+    def drive_kernel_forward(self, kernels, D, shift, params, states):
+        hs, cache = kernels.indrnn_forward(D if shift is None else D + shift, params[0], states[0])
+        return hs, (hs[-1, ...],), cache
 
+    def drive_kernel_backward(self, kernels, cache, dhs, dfinals):
+        dD, du, dh0 = kernels.indrnn_backward(cache, dhs, dfinals[0])
+        return dD, dD.sum(axis=(0, 1)), (du,), (dh0,)
+
+
+@register_cell("indrnn")
 class IndRNN(Cell):
     """IndRNN cell:  h_t = relu(x_t W_ih + b + u * h_{t-1}),  u a vector (one recurrent weight per unit).
 
@@ -52,7 +66,8 @@ class IndRNN(Cell):
     |u| <= mag^(1/T'), with T' = ``seq_len`` when given (set it to the full sequence length when training
     with TBPTT, whose forwards are shorter) and T' = T otherwise. ``mag`` (MAG) is 5.0 in the reference code.
     Initialization (seeded by ``rng``): u ~ U(0, mag^(1/seq_len)) (U(0, 1) without ``seq_len``, the limit
-    T -> infinity); W_ih U(-1/sqrt(D), 1/sqrt(D)) (``init.kaiming_uniform``); bias 0.
+    T -> infinity); W_ih U(-b, b), b = gain sqrt(3/D) with gain = sqrt(2/(1 + a^2)), a = 8 (b = 0.304/sqrt(D)),
+    the reference initialization (Kaiming-uniform with negative slope a = 8); bias 0.
     """
 
     def __init__(self, input_size: int, hidden_size: int, mag: float = 5.0, seq_len: int | None = None, rng=None):
@@ -64,7 +79,8 @@ class IndRNN(Cell):
         rng = init.get_rng(rng)
         H = hidden_size
         high = self.bound(self.seq_len) if self.seq_len is not None else 1.0
-        self.weight_ih = Parameter(init.kaiming_uniform((input_size, H), input_size, rng))
+        bound = math.sqrt(2.0 / (1 + 8 ** 2)) * math.sqrt(3.0 / input_size)
+        self.weight_ih = Parameter(init.uniform((input_size, H), -bound, bound, rng))
         self.weight_hh = Parameter(init.uniform((H,), 0.0, high, rng))
         self.init_input_bias(init.zeros((H,)))
 

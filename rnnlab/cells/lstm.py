@@ -5,7 +5,8 @@ from ..engine import backend, init, ops
 from ..engine.module import Parameter
 from ._checks import one_of
 from .base import Cell, split_gates
-from .fused import empty_like_steps, previous_states, sigmoid, step_norm, sum_steps_matmul
+from .fused import empty_like_steps, flush_tiny, previous_states, sigmoid, step_norm, sum_steps_matmul
+from .registry import register_cell
 
 LSTM_INITS = ("reference", "uniform")
 
@@ -21,11 +22,34 @@ class LSTMCore:
         di = dc_t g;  dg = dc_t i;  df = dc_t c_{t-1};   dL/dc_{t-1} = dc_t f
         dz_t = [di i(1-i), df f(1-f), dg (1-g^2), do o(1-o)];   dL/dh_{t-1} = dz_t U^T
         dL/dU = sum_t h_{t-1}^T dz_t (one matmul after the loop);   dL/dD_t = dz_t.
+    Values below smallest_normal / eps are flushed to zero in the backward (``flush_tiny``), as the kernel does.
+    ``kernel_forward`` (from x) and ``drive_kernel_forward`` (from D, plus the momentum cells' b_hh) call the
+    compiled kernels of ``rnnlab.cells.kernels.lstm``.
     """
 
     state_names = ("h", "c")
     n_params = 1
     has_kernel = True
+
+    def activate(self, xp, z, states):
+        """One step's gates from z_t (B, 4H) and c_{t-1}: ((h_t, c_t), (gates, tanh(c_t), c_{t-1}))."""
+        c_prev, H = states[1], states[1].shape[-1]
+        act = xp.concat([sigmoid(xp, z[:, :2 * H]), xp.tanh(z[:, 2 * H:3 * H]), sigmoid(xp, z[:, 3 * H:])], axis=1)
+        i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
+        c = f * c_prev + i * g
+        tanh_c = xp.tanh(c)
+        return (o * tanh_c, c), (act, tanh_c, c_prev)
+
+    def backprop_activation(self, xp, step, dh, dcarry):
+        """(dL/dz_t (B, 4H), (dL/dc_{t-1},)) from dL/dh_t and dL/dc_t through step t+1 (``dcarry`` = (dc,))."""
+        act, tanh_c, c_prev = step
+        H = tanh_c.shape[-1]
+        i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
+        do = dh * tanh_c
+        dc = dcarry[0] + dh * o * (1 - tanh_c * tanh_c)
+        di, df, dg = dc * g, dc * c_prev, dc * i
+        dz = xp.concat([di * i * (1 - i), df * f * (1 - f), dg * (1 - g * g), do * o * (1 - o)], axis=1)
+        return dz, (dc * f,)
 
     def forward(self, xp, D, params, states):
         (U,), (h, c) = params, states
@@ -36,13 +60,7 @@ class LSTMCore:
         tanh_cs = empty_like_steps(xp, D, T, H)
         gates = empty_like_steps(xp, D, T, 4 * H)
         for t in range(T):
-            z = D[t, ...] + xp.matmul(h, U)
-            act = xp.concat([sigmoid(xp, z[:, :2 * H]), xp.tanh(z[:, 2 * H:3 * H]), sigmoid(xp, z[:, 3 * H:])],
-                            axis=1)
-            i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
-            c = f * c + i * g
-            tanh_c = xp.tanh(c)
-            h = o * tanh_c
+            (h, c), (act, tanh_c, _) = self.activate(xp, D[t, ...] + xp.matmul(h, U), (h, c))
             hs[t, ...], cs[t, ...], tanh_cs[t, ...], gates[t, ...] = h, c, tanh_c, act
         return hs, (h, c), (U, h0, c0, hs, cs, tanh_cs, gates)
 
@@ -52,21 +70,16 @@ class LSTMCore:
         T, H = hs.shape[0], hs.shape[-1]
         dZ = empty_like_steps(xp, hs, T, 4 * H)
         for t in range(T - 1, -1, -1):
-            dh = dhs[t, ...] + dh_next
+            dh = flush_tiny(xp, dhs[t, ...] + dh_next)
             if norms is not None:
                 norms.append(step_norm(xp, dh))
-            act, tanh_c = gates[t, ...], tanh_cs[t, ...]
-            i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
             c_prev = cs[t - 1, ...] if t > 0 else c0
-            do = dh * tanh_c
-            dc = dc_next + dh * o * (1 - tanh_c * tanh_c)
-            di, df, dg = dc * g, dc * c_prev, dc * i
-            dc_next = dc * f
-            dz = xp.concat([di * i * (1 - i), df * f * (1 - f), dg * (1 - g * g), do * o * (1 - o)], axis=1)
+            dz, (dc_next,) = self.backprop_activation(xp, (gates[t, ...], tanh_cs[t, ...], c_prev), dh, (dc_next,))
+            dz, dc_next = flush_tiny(xp, dz), flush_tiny(xp, dc_next)
             dZ[t, ...] = dz
             dh_next = xp.matmul(dz, U.T)
-        dU = sum_steps_matmul(xp, previous_states(xp, h0, hs), dZ)
-        return dZ, (dU,), (dh_next, dc_next)
+        dU = flush_tiny(xp, sum_steps_matmul(xp, previous_states(xp, h0, hs), dZ))
+        return dZ, (dU,), (flush_tiny(xp, dh_next), dc_next)
 
     def kernel_forward(self, kernels, x, W_ih, b, params, states):
         hs, cT, cache = kernels.lstm_forward(x, W_ih, params[0], b, states[0], states[1])
@@ -75,6 +88,14 @@ class LSTMCore:
     def kernel_backward(self, kernels, cache, dhs, dfinals):
         dx, dW_ih, dW_hh, db, dh0, dc0 = kernels.lstm_backward(cache, dhs, dfinals[0], dfinals[1])
         return dx, dW_ih, db, (dW_hh,), (dh0, dc0)
+
+    def drive_kernel_forward(self, kernels, D, shift, params, states):
+        hs, cT, cache = kernels.lstm_forward_drive(D, params[0], shift, states[0], states[1])
+        return hs, (hs[-1, ...], cT), cache
+
+    def drive_kernel_backward(self, kernels, cache, dhs, dfinals):
+        dD, dW_hh, db, dh0, dc0 = kernels.lstm_backward_drive(cache, dhs, dfinals[0], dfinals[1])
+        return dD, db, (dW_hh,), (dh0, dc0)
 
 
 def lstm_weights(init_kind: str, D: int, H: int, forget_bias: float, rng):
@@ -97,6 +118,7 @@ def lstm_weights(init_kind: str, D: int, H: int, forget_bias: float, rng):
     return W_ih, W_hh, backend.asarray(b, like=W_ih, dtype=W_ih.dtype)
 
 
+@register_cell("lstm")
 class LSTM(Cell):
     """LSTM cell (Hochreiter & Schmidhuber, with the forget gate of Gers et al.), gate order i, f, g, o:
 
@@ -127,8 +149,11 @@ class LSTM(Cell):
 
     def recur(self, drive, state):
         """(h_t, c_t) from the drive (B, 4H) that stands for x_t W_ih + b, and (h_{t-1}, c_{t-1})."""
-        h, c = state[0], state[1]
-        zi, zf, zg, zo = split_gates(drive + h @ self.weight_hh, 4)
-        c = ops.sigmoid(zf) * c + ops.sigmoid(zi) * ops.tanh(zg)
+        return self.activate(drive + state[0] @ self.weight_hh, state)
+
+    def activate(self, z, state):
+        """(h_t, c_t) from the pre-activation z_t (B, 4H) (gates i, f, g, o) and c_{t-1} = state[1]."""
+        zi, zf, zg, zo = split_gates(z, 4)
+        c = ops.sigmoid(zf) * state[1] + ops.sigmoid(zi) * ops.tanh(zg)
         h = ops.sigmoid(zo) * ops.tanh(c)
         return h, c

@@ -7,25 +7,95 @@ Every member is its base cell fed a momentum *drive* instead of the input projec
     RNN base:   h_t = phi(drive_t + b_hh + h_{t-1} W_hh)
     LSTM base:  [i, f, g, o] = [sigma, sigma, tanh, sigma](drive_t + b_hh + h_{t-1} W_hh), c_t, h_t as in LSTM
 
-The recurrent term never gets momentum. Parameters: those of the base cell, with its ``bias`` split into
-``bias_ih`` (G,) (inside the momentum, as b_ih in the authors' code) and ``bias_hh`` (G,) (outside it), each
-initialized to half the base cell's bias: with mu = 0 and s = 1 a momentum cell computes exactly what its
-base cell with the same seed computes. For the LSTM base with the reference init that is 1 in each bias's
-forget block, as in the authors' code. State: the base cell's state followed by the momentum states, v
-(and m for Adam / RMSProp), each (B, G): (h, v), (h, c, v), (h, v, m), (h, c, v, m); see ``state_names``.
+The recurrent term never gets momentum (except in the Nesterov cells' form 'mnist-code', nesterov_code.py).
+Parameters: those of the base cell, with its ``bias`` split into ``bias_ih`` (G,) (inside the momentum, as
+b_ih in the authors' code) and ``bias_hh`` (G,) (outside it), each initialized to half the base cell's bias:
+with mu = 0 and s = 1 a momentum cell computes exactly what its base cell with the same seed computes. For
+the LSTM base with the reference init that is 1 in each bias's forget block, as in the authors' code. State:
+the base cell's state followed by the momentum states, v (and m for Adam / RMSProp), each (B, G): (h, v),
+(h, c, v), (h, v, m), (h, c, v, m); see ``state_names``.
+
+Each member is a declaration: its base, its :class:`MomentumRule` (``momentum = HEAVY_BALL``, ...) and its
+docstring; :class:`InputMomentum` writes the constructor from the rule's hyperparameters.
 """
 from __future__ import annotations
 
 import functools
+import inspect
+from dataclasses import dataclass
+from typing import Callable
 
 from ..engine.module import Parameter
+from ._checks import one_of
 from .lstm import LSTM
-from .momentum_rules import AdamRule, HeavyBall, nesterov_mu, restart_period
+from .momentum_rules import NESTEROV_FORMS, AdamRule, HeavyBall, nesterov_mu, restart_period
+from .nesterov_code import NesterovCode
+from .registry import register_cell
 from .rnn import RNN
 
 
-class _InputMomentum:
-    """Mixin that turns a base cell into its momentum variant; the subclass sets ``self.rule``."""
+@dataclass(frozen=True)
+class MomentumRule:
+    """How a momentum cell builds its rule: ``make(owner, **hyperparameters)`` (checking every value, naming
+    ``owner`` in the error) and ``defaults``, the hyperparameters in constructor order with their defaults."""
+
+    make: Callable
+    defaults: dict
+
+
+def nesterov_rule(owner: str, s, restart, form, forms=NESTEROV_FORMS):
+    """The Nesterov cells' rule for ``form`` (one of ``forms``): the heavy ball with the paper's or the PTB
+    code's schedule, or the MNIST code's cell."""
+    one_of(owner, "form", form, forms)
+    if form == "mnist-code":
+        return NesterovCode(owner, s, restart)
+    F = restart_period(owner, restart)
+    return HeavyBall(owner, s=s, schedule=functools.partial(nesterov_mu, restart=F, form=form))
+
+
+HEAVY_BALL = MomentumRule(lambda owner, mu, s: HeavyBall(owner, s=s, mu=mu), {"mu": 0.9, "s": 0.1})
+NESTEROV = MomentumRule(nesterov_rule, {"s": 0.1, "restart": 0, "form": "paper"})
+ADAM = MomentumRule(lambda owner, mu, s, beta, eps: AdamRule(owner, mu=mu, s=s, beta=beta, eps=eps),
+                    {"mu": 0.9, "s": 0.1, "beta": 0.9, "eps": 1e-8})
+RMSPROP = MomentumRule(lambda owner, s, beta, eps: AdamRule(owner, mu=0.0, s=s, beta=beta, eps=eps),
+                       {"s": 0.1, "beta": 0.9, "eps": 1e-8})
+
+
+def momentum_constructor(cls):
+    """``__init__(self, input_size, hidden_size, <cls.momentum.defaults>, **base)`` for a momentum cell class:
+    it builds the rule first (so a bad value fails before any weight is drawn), then the base cell from
+    ``**base``. Its ``__signature__`` lists the hyperparameters, as ``cell_hyperparameters`` reads them."""
+    P = inspect.Parameter
+    defaults = cls.momentum.defaults
+    signature = inspect.Signature(
+        [P("self", P.POSITIONAL_OR_KEYWORD)]
+        + [P(name, P.POSITIONAL_OR_KEYWORD, annotation="int") for name in ("input_size", "hidden_size")]
+        + [P(name, P.POSITIONAL_OR_KEYWORD, default=v, annotation=type(v).__name__) for name, v in defaults.items()]
+        + [P("base", P.VAR_KEYWORD)])
+
+    def __init__(self, *args, **kwargs):
+        given = signature.bind(self, *args, **kwargs)
+        given.apply_defaults()
+        given = given.arguments
+        rule = cls.momentum.make(type(self).__name__, **{name: given[name] for name in defaults})
+        super(cls, self).__init__(given["input_size"], given["hidden_size"], **given["base"])
+        self.rule = rule
+
+    __init__.__signature__ = signature
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
+
+
+class InputMomentum:
+    """Mixin that turns a base cell into its momentum variant. A subclass that sets the class attribute
+    ``momentum`` (a :class:`MomentumRule`) gets its constructor from :func:`momentum_constructor`."""
+
+    momentum: MomentumRule | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "momentum" in vars(cls):
+            cls.__init__ = momentum_constructor(cls)
 
     def init_input_bias(self, b) -> None:
         self.bias_ih = Parameter(b * 0.5)
@@ -39,71 +109,73 @@ class _InputMomentum:
 
     def advance(self, a_t, state, t: int = 1) -> tuple:
         """drive_t from the momentum rule on a_t, then the base recurrence; returns base state + (v[, m])."""
+        if isinstance(self.rule, NesterovCode):
+            return self.rule.advance(self, a_t, state, t)
         n = len(self.core.state_names)
         drive, momentum = self.rule.step(a_t, state[n:], t)
         return tuple(self.recur(drive + self.bias_hh, state[:n])) + momentum
 
+    def sequence(self, x, state, t0: int = 0, probe=None) -> tuple:
+        if isinstance(self.rule, NesterovCode):
+            return self.rule.sequence(self, x, state, t0, probe)
+        return super().sequence(x, state, t0, probe)
 
-def _nesterov(owner, s, restart):
-    F = restart_period(owner, restart)
-    return HeavyBall(owner, s=s, schedule=functools.partial(nesterov_mu, restart=F))
 
-
-class MomentumRNN(_InputMomentum, RNN):
+@register_cell("momentum-rnn")
+class MomentumRNN(InputMomentum, RNN):
     """MomentumRNN (eq. 9):  v_t = mu v_{t-1} + s (x_t W_ih + b_ih);  h_t = phi(v_t + b_hh + h_{t-1} W_hh).
 
     ``mu`` in [0, 1) (default 0.9), ``s`` > 0 (default 0.1); other keyword arguments (nonlinearity,
     weight_hh_init, rng) as :class:`RNN`. State: (h (B, H), v (B, H)).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, mu: float = 0.9, s: float = 0.1, **base):
-        rule = HeavyBall(type(self).__name__, s=s, mu=mu)
-        super().__init__(input_size, hidden_size, **base)
-        self.rule = rule
+    momentum = HEAVY_BALL
 
 
-class MomentumLSTM(_InputMomentum, LSTM):
+@register_cell("momentum-lstm")
+class MomentumLSTM(InputMomentum, LSTM):
     """MomentumLSTM:  v_t = mu v_{t-1} + s (x_t W_ih + b_ih);  gates = v_t + b_hh + h_{t-1} W_hh (i, f, g, o).
 
     ``mu`` in [0, 1) (default 0.9), ``s`` > 0 (default 0.1); other keyword arguments (forget_bias,
     weight_init, rng) as :class:`LSTM`. State: (h (B, H), c (B, H), v (B, 4H)).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, mu: float = 0.9, s: float = 0.1, **base):
-        rule = HeavyBall(type(self).__name__, s=s, mu=mu)
-        super().__init__(input_size, hidden_size, **base)
-        self.rule = rule
+    momentum = HEAVY_BALL
 
 
-class NesterovRNN(_InputMomentum, RNN):
+@register_cell("nesterov-rnn")
+class NesterovRNN(InputMomentum, RNN):
     """NAG RNN, and with ``restart`` = F > 0 the scheduled-restart RNN (SRRNN):
     v_t = mu_t v_{t-1} + s (x_t W_ih + b_ih);  h_t = phi(v_t + b_hh + h_{t-1} W_hh), with
     mu_t = (t-1)/(t+2) (F = 0) or mu_t = (t mod F)/((t mod F) + 3) (F > 0). t is the global step index
     (1-based), continued across TBPTT chunks. F = 1 gives mu_t = 0 at every step.
     ``s`` > 0 (default 0.1), ``restart`` F >= 0 (default 0); other keyword arguments as :class:`RNN`.
+    ``form`` (one of ``NESTEROV_FORMS``): 'paper' (default, the above); 'ptb-code', the PTB code's clock,
+    one step later: mu_t = ((t-1) mod F)/(((t-1) mod F) + 3); 'mnist-code', the MNIST code's cell, with the
+    recurrent term inside the momentum (state (h, y), see nesterov_code.py):
+    y_t = h_{t-1} W_hh + b_hh - s (x_t W_ih + b_ih),  h_t = phi(y_t + mu_t (y_t - y_{t-1})), mu_t as 'ptb-code'.
     State: (h, v).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, s: float = 0.1, restart: int = 0, **base):
-        rule = _nesterov(type(self).__name__, s, restart)
-        super().__init__(input_size, hidden_size, **base)
-        self.rule = rule
+    momentum = NESTEROV
 
 
-class NesterovLSTM(_InputMomentum, LSTM):
+@register_cell("nesterov-lstm")
+class NesterovLSTM(InputMomentum, LSTM):
     """NAG LSTM, and with ``restart`` = F > 0 the scheduled-restart LSTM (SRLSTM): the MomentumLSTM with
     mu_t = (t-1)/(t+2) (F = 0) or (t mod F)/((t mod F) + 3) (F > 0), t the global 1-based step index.
     ``s`` > 0 (default 0.1), ``restart`` F >= 0 (default 0); other keyword arguments as :class:`LSTM`.
+    ``form``: 'paper' (default, the above), 'ptb-code' (the PTB code's clock, one step later) or
+    'mnist-code' (the SRLSTM that the MNIST code trains): y_t = h_{t-1} W_hh + b_hh - s (x_t W_ih + b_ih),
+    gates_t = y_t + mu_t (y_t - y_{t-1}), state (h, c, y (B, 4H)); as :class:`NesterovRNN`.
     State: (h, c, v).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, s: float = 0.1, restart: int = 0, **base):
-        rule = _nesterov(type(self).__name__, s, restart)
-        super().__init__(input_size, hidden_size, **base)
-        self.rule = rule
+    momentum = NESTEROV
 
 
-class AdamRNN(_InputMomentum, RNN):
+@register_cell("adam-rnn")
+class AdamRNN(InputMomentum, RNN):
     """AdamRNN (eq. 15), a_t = x_t W_ih + b_ih:
     v_t = mu v_{t-1} + s a_t;  m_t = beta m_{t-1} + (1 - beta) a_t^2;
     h_t = phi(v_t / sqrt(m_t + eps) + b_hh + h_{t-1} W_hh).
@@ -112,44 +184,31 @@ class AdamRNN(_InputMomentum, RNN):
     authors' code uses 1e-16). Other keyword arguments as :class:`RNN`. State: (h, v, m).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, mu: float = 0.9, s: float = 0.1, beta: float = 0.9,
-                 eps: float = 1e-8, **base):
-        rule = AdamRule(type(self).__name__, mu=mu, s=s, beta=beta, eps=eps)
-        super().__init__(input_size, hidden_size, **base)
-        self.rule = rule
+    momentum = ADAM
 
 
-class AdamLSTM(_InputMomentum, LSTM):
+@register_cell("adam-lstm")
+class AdamLSTM(InputMomentum, LSTM):
     """AdamLSTM: the AdamRNN recurrences on all four gates' projection a_t = x_t W_ih + b_ih:
     gates = v_t / sqrt(m_t + eps) + b_hh + h_{t-1} W_hh.  Hyperparameters as :class:`AdamRNN`; other keyword
     arguments as :class:`LSTM`. State: (h, c, v, m).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, mu: float = 0.9, s: float = 0.1, beta: float = 0.9,
-                 eps: float = 1e-8, **base):
-        rule = AdamRule(type(self).__name__, mu=mu, s=s, beta=beta, eps=eps)
-        super().__init__(input_size, hidden_size, **base)
-        self.rule = rule
+    momentum = ADAM
 
 
-class RMSPropRNN(_InputMomentum, RNN):
+@register_cell("rmsprop-rnn")
+class RMSPropRNN(InputMomentum, RNN):
     """RMSPropRNN: the AdamRNN with mu = 0:  m_t = beta m_{t-1} + (1 - beta) a_t^2;
     h_t = phi(s a_t / sqrt(m_t + eps) + b_hh + h_{t-1} W_hh). The state keeps v_t = s a_t for uniformity
     with AdamRNN: (h, v, m). ``s``, ``beta``, ``eps`` as :class:`AdamRNN`.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, s: float = 0.1, beta: float = 0.9, eps: float = 1e-8,
-                 **base):
-        rule = AdamRule(type(self).__name__, mu=0.0, s=s, beta=beta, eps=eps)
-        super().__init__(input_size, hidden_size, **base)
-        self.rule = rule
+    momentum = RMSPROP
 
 
-class RMSPropLSTM(_InputMomentum, LSTM):
+@register_cell("rmsprop-lstm")
+class RMSPropLSTM(InputMomentum, LSTM):
     """RMSPropLSTM: the AdamLSTM with mu = 0. State: (h, c, v, m). ``s``, ``beta``, ``eps`` as :class:`AdamRNN`."""
 
-    def __init__(self, input_size: int, hidden_size: int, s: float = 0.1, beta: float = 0.9, eps: float = 1e-8,
-                 **base):
-        rule = AdamRule(type(self).__name__, mu=0.0, s=s, beta=beta, eps=eps)
-        super().__init__(input_size, hidden_size, **base)
-        self.rule = rule
+    momentum = RMSPROP

@@ -10,25 +10,30 @@ all four gates, bias included, as in the authors' code):
 
 v and m are part of the recurrent state (B, G). Neither depends on h, so the fused path runs them over
 the whole sequence before the base recurrence (``scan``) and backpropagates through them after it
-(``scan_backward``); the composed path calls ``step`` once per time step.
+(``scan_backward``); the composed path calls ``step`` once per time step. On the numpy backend the fused
+path runs the compiled scans of ``rnnlab.cells.kernels.momentum`` instead of these loops (same results).
 """
 from __future__ import annotations
 
 from ..engine import ops
 from ._checks import in_interval, nonnegative_int, positive_float
-from .fused import empty_like_steps
+from .fused import empty_like_steps, flush_tiny
+
+NESTEROV_FORMS = ("paper", "mnist-code", "ptb-code")
+"""The Nesterov cells' ``form``: the paper's schedule, the MNIST code's cell, or the PTB code's clock."""
 
 
-def nesterov_mu(t: int, restart: int = 0) -> float:
+def nesterov_mu(t: int, restart: int = 0, form: str = "paper") -> float:
     """mu_t = (t - 1)/(t + 2) (Nesterov), or with a scheduled restart every F = ``restart`` steps
-    mu_t = (t mod F)/((t mod F) + 3) (the paper's formula, Sec. 2.4). ``t`` counts steps from 1.
+    mu_t = k/(k + 3) with k = t mod F (``form`` 'paper': the paper's formula, Sec. 2.4) or k = (t - 1) mod F
+    ('ptb-code' and 'mnist-code': the released code's clock, one step later). ``t`` counts steps from 1.
 
-    The two are the paper's as written: with a restart, mu_1 = 1/4 (the restarted counter k = t mod F plays
-    the role of t - 1), while without one mu_1 = 0; every multiple of F restarts at mu = 0.
+    With the paper's restart mu_1 = 1/4 (k = t mod F plays the role of t - 1) and every multiple of F restarts
+    at mu = 0; with the code's clock mu_1 = 0 and every step after a multiple of F restarts, as without one.
     """
     if restart == 0:
         return (t - 1) / (t + 2)
-    k = t % restart
+    k = t % restart if form == "paper" else (t - 1) % restart
     return k / (k + 3)
 
 
@@ -56,9 +61,13 @@ class HeavyBall:
         v = self.mu(t) * states[0] + self.s * a
         return v, (v,)
 
-    def scan(self, xp, A, states, t0: int):
-        """Fused forward over A (T, B, G): (drives (T, B, G), (v_T,), cache)."""
+    def scan(self, xp, A, states, t0: int, kernels=None):
+        """Fused forward over A (T, B, G): (drives (T, B, G), (v_T,), cache); ``kernels``: the compiled
+        module (``rnnlab.cells.kernels``) to run the scan with, or None for this loop."""
         mus = [self.mu(t0 + 1 + k) for k in range(A.shape[0])]
+        if kernels is not None:
+            V, v = kernels.heavy_ball_scan(A, mus, self.s, states[0])
+            return V, (v,), mus
         V = empty_like_steps(xp, A, A.shape[0], A.shape[-1])
         v = states[0]
         for k, mu in enumerate(mus):
@@ -66,14 +75,18 @@ class HeavyBall:
             V[k, ...] = v
         return V, (v,), mus
 
-    def scan_backward(self, xp, mus, dV, dfinals):
-        """dL/dA (T, B, G) and (dL/dv_0,) from dL/ddrive (T, B, G) and (dL/dv_T,)."""
+    def scan_backward(self, xp, mus, dV, dfinals, kernels=None):
+        """dL/dA (T, B, G) and (dL/dv_0,) from dL/ddrive (T, B, G) and (dL/dv_T,), flushed as the kernels
+        flush (``fused.flush_tiny``); ``kernels`` as in :meth:`scan`."""
+        if kernels is not None:
+            dA, dv = kernels.heavy_ball_scan_backward(mus, self.s, dV, dfinals[0])
+            return dA, (dv,)
         dv = dfinals[0]
         dA = empty_like_steps(xp, dV, dV.shape[0], dV.shape[-1])
         for k in range(dV.shape[0] - 1, -1, -1):
             dv = dv + dV[k, ...]
-            dA[k, ...] = self.s * dv
-            dv = mus[k] * dv
+            dA[k, ...] = flush_tiny(xp, self.s * dv)
+            dv = flush_tiny(xp, mus[k] * dv)
         return dA, (dv,)
 
 
@@ -102,7 +115,11 @@ class AdamRule:
         m = self.beta * states[1] + (1 - self.beta) * (a * a)
         return v / ops.sqrt(m + self.eps), (v, m)
 
-    def scan(self, xp, A, states, t0: int):
+    def scan(self, xp, A, states, t0: int, kernels=None):
+        """As :meth:`HeavyBall.scan`: (drives, (v_T, m_T), cache)."""
+        if kernels is not None:
+            out, v, m, cache = kernels.adam_scan(A, self.mu_const, self.s, self.beta, self.eps, *states)
+            return out, (v, m), cache
         T, G = A.shape[0], A.shape[-1]
         V, R, out = (empty_like_steps(xp, A, T, G) for _ in range(3))
         v, m = states
@@ -114,7 +131,11 @@ class AdamRule:
             out[k, ...] = v * r
         return out, (v, m), (A, V, R)
 
-    def scan_backward(self, xp, cache, dout, dfinals):
+    def scan_backward(self, xp, cache, dout, dfinals, kernels=None):
+        """As :meth:`HeavyBall.scan_backward`: dL/dA and (dL/dv_0, dL/dm_0)."""
+        if kernels is not None:
+            dA, dv, dm = kernels.adam_scan_backward(cache, dout, *dfinals)
+            return dA, (dv, dm)
         A, V, R = cache
         dv_carry, dm_carry = dfinals
         dA = empty_like_steps(xp, A, A.shape[0], A.shape[-1])
@@ -122,8 +143,8 @@ class AdamRule:
             g = dout[k, ...]
             dv = dv_carry + g * R[k, ...]
             dm = dm_carry - 0.5 * g * V[k, ...] * R[k, ...] * R[k, ...] * R[k, ...]
-            dA[k, ...] = self.s * dv + 2 * (1 - self.beta) * A[k, ...] * dm
-            dv_carry, dm_carry = self.mu_const * dv, self.beta * dm
+            dA[k, ...] = flush_tiny(xp, self.s * dv + 2 * (1 - self.beta) * A[k, ...] * dm)
+            dv_carry, dm_carry = flush_tiny(xp, self.mu_const * dv), flush_tiny(xp, self.beta * dm)
         return dA, (dv_carry, dm_carry)
 
 

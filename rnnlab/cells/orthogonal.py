@@ -22,6 +22,7 @@ drive_t = rule(a_1..a_t), a_t = x_t W_ih + b_ih, and z_t = drive_t + b_hh + h_{t
 """
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -32,10 +33,12 @@ from ..engine.tensor import Tensor, no_grad
 from ._checks import one_of
 from .base import Cell
 from .fused import empty_like_steps, previous_states, step_norm, sum_steps_matmul
-from .momentum import _InputMomentum, _nesterov
-from .momentum_rules import AdamRule, HeavyBall
+from .momentum import ADAM, HEAVY_BALL, NESTEROV, RMSPROP, InputMomentum, MomentumRule, nesterov_rule
+from .registry import register_cell
 
 SKEW_INITS = ("cayley", "henaff")
+NESTEROV_SCHEDULES = MomentumRule(functools.partial(nesterov_rule, forms=("paper", "ptb-code")), NESTEROV.defaults)
+"""The orthogonal Nesterov cell's rule: the Nesterov forms that are schedules (not the MNIST code's cell)."""
 
 
 def modrelu(z, bias):
@@ -109,6 +112,7 @@ class OrthogonalCore:
         return dZ, (dB, db), (dh_next,)
 
 
+@register_cell("orthogonal-rnn")
 class OrthogonalRNN(Cell):
     """expRNN / DTRIV cell:  h_t = modReLU(x_t W_ih + b_ih + h_{t-1} B),  B = B_0 expm(A - A^T).
 
@@ -168,7 +172,7 @@ class OrthogonalRNN(Cell):
         with no_grad():
             A = self.A.data
             xp = backend.get_namespace(A)
-            self.register_buffer("base", xp.matmul(self.base, expm_array(A - A.T)))
+            self.base = xp.matmul(self.base, expm_array(A - A.T))
             self.A.data = xp.zeros_like(A)
         self._B = None
 
@@ -184,7 +188,8 @@ class OrthogonalRNN(Cell):
         return super().forward(x_t, state, t)
 
 
-class MomentumOrthogonalRNN(_InputMomentum, OrthogonalRNN):
+@register_cell("momentum-orthogonal-rnn")
+class MomentumOrthogonalRNN(InputMomentum, OrthogonalRNN):
     """MomentumDTRIV / momentum expRNN:  v_t = mu v_{t-1} + s (x_t W_ih + b_ih);  h_t = modReLU(v_t + b_hh + h_{t-1} B).
 
     ``mu`` in [0, 1) (default 0.9), ``s`` > 0 (default 0.1); other keyword arguments (skew_init, rng) as
@@ -192,47 +197,38 @@ class MomentumOrthogonalRNN(_InputMomentum, OrthogonalRNN):
     State: (h (B, H), v (B, H)).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, mu: float = 0.9, s: float = 0.1, **base):
-        rule = HeavyBall(type(self).__name__, s=s, mu=mu)
-        super().__init__(input_size, hidden_size, **base)
-        self.rule = rule
+    momentum = HEAVY_BALL
 
 
-class NesterovOrthogonalRNN(_InputMomentum, OrthogonalRNN):
+@register_cell("nesterov-orthogonal-rnn")
+class NesterovOrthogonalRNN(InputMomentum, OrthogonalRNN):
     """NAG orthogonal RNN, and with ``restart`` = F > 0 the scheduled-restart one (SRDTRIV): the
     MomentumOrthogonalRNN with mu_t = (t-1)/(t+2) (F = 0) or (t mod F)/((t mod F) + 3) (F > 0), t the global
-    1-based step index. ``s`` > 0 (default 0.1), ``restart`` F >= 0 (default 0). State: (h, v).
+    1-based step index. ``s`` > 0 (default 0.1), ``restart`` F >= 0 (default 0). ``form``: 'paper' (default)
+    or 'ptb-code' (the PTB code's clock, one step later: mu_t = ((t-1) mod F)/(((t-1) mod F) + 3)).
+    State: (h, v).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, s: float = 0.1, restart: int = 0, **base):
-        rule = _nesterov(type(self).__name__, s, restart)
-        super().__init__(input_size, hidden_size, **base)
-        self.rule = rule
+    momentum = NESTEROV_SCHEDULES
 
 
-class AdamOrthogonalRNN(_InputMomentum, OrthogonalRNN):
+@register_cell("adam-orthogonal-rnn")
+class AdamOrthogonalRNN(InputMomentum, OrthogonalRNN):
     """AdamDTRIV, a_t = x_t W_ih + b_ih:  v_t = mu v_{t-1} + s a_t;  m_t = beta m_{t-1} + (1 - beta) a_t^2;
     h_t = modReLU(v_t / sqrt(m_t + eps) + b_hh + h_{t-1} B).  ``mu`` in [0, 1) (0.9), ``s`` > 0 (0.1), ``beta``
     in (0, 1) (0.9), ``eps`` > 0 (1e-8). State: (h, v, m).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, mu: float = 0.9, s: float = 0.1, beta: float = 0.9,
-                 eps: float = 1e-8, **base):
-        rule = AdamRule(type(self).__name__, mu=mu, s=s, beta=beta, eps=eps)
-        super().__init__(input_size, hidden_size, **base)
-        self.rule = rule
+    momentum = ADAM
 
 
-class RMSPropOrthogonalRNN(_InputMomentum, OrthogonalRNN):
+@register_cell("rmsprop-orthogonal-rnn")
+class RMSPropOrthogonalRNN(InputMomentum, OrthogonalRNN):
     """RMSPropDTRIV: the AdamOrthogonalRNN with mu = 0. ``s``, ``beta``, ``eps`` as :class:`AdamOrthogonalRNN`.
     State: (h, v, m).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, s: float = 0.1, beta: float = 0.9, eps: float = 1e-8,
-                 **base):
-        rule = AdamRule(type(self).__name__, mu=0.0, s=s, beta=beta, eps=eps)
-        super().__init__(input_size, hidden_size, **base)
-        self.rule = rule
+    momentum = RMSPROP
 
 
 class DynamicTrivialization:

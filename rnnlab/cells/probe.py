@@ -2,6 +2,17 @@
 from __future__ import annotations
 
 from ..engine import backend
+from ..optim.norms import lp_norm
+
+
+def grad_norm(dh):
+    """||dh||_2 over every element of ``dh`` (the whole (B, H) batch), as a 0-d array of its namespace.
+
+    Scaled, m sqrt(sum((dh / m)^2)) with m = max |dh|, so that vanishing gradients (1e-162, whose squares
+    underflow to 0) and exploding ones (1e+160, whose squares overflow to inf) keep their norm; 0 when dh is
+    all zeros. No host sync: the fused BPTT loop calls it at every step.
+    """
+    return lp_norm([dh], 2.0)
 
 
 class GradNormProbe:
@@ -9,7 +20,8 @@ class GradNormProbe:
 
     dL/dh_t is the total derivative: through the output at step t and through every later step. The fused
     path records it inside its BPTT loop (``record``); the composed path keeps the T tensors h_t with
-    ``retain_grad`` (``watch``) and reads their gradients. ``norms()`` returns a host array of shape (T,).
+    ``retain_grad`` (``watch``) and reads their gradients. Both take the norm with :func:`grad_norm`.
+    ``norms()`` returns a host array of shape (T,).
     """
 
     def __init__(self):
@@ -30,6 +42,5 @@ class GradNormProbe:
             return self._recorded
         if self._watched is None or all(h.grad is None for h in self._watched):
             return None
-        host = backend.host
-        return host.array([0.0 if h.grad is None else float(host.linalg.norm(backend.to_numpy(h.grad)))
-                           for h in self._watched])
+        return backend.host.array([0.0 if h.grad is None else float(backend.to_numpy(grad_norm(h.grad)))
+                                   for h in self._watched])

@@ -5,7 +5,8 @@ from ..engine import init, ops
 from ..engine.module import Parameter
 from ._checks import one_of
 from .base import Cell
-from .fused import empty_like_steps, previous_states, step_norm, sum_steps_matmul
+from .fused import empty_like_steps, flush_tiny, previous_states, step_norm, sum_steps_matmul
+from .registry import register_cell
 
 NONLINEARITIES = ("tanh", "relu")
 RECURRENT_INITS = ("uniform", "orthogonal", "identity")
@@ -17,7 +18,8 @@ class RNNCore:
     BPTT: with dh_t = dL/dh_t from the output plus dL/dh_t through step t+1,
         dz_t = dh_t * phi'(z_t),   dL/dh_{t-1} (through step t) = dz_t U^T,
         dL/dU = sum_t h_{t-1}^T dz_t (one matmul after the loop),   dL/dD_t = dz_t.
-    phi'(z) is 1 - h^2 for tanh and 1[h > 0] for relu (0 at the kink).
+    phi'(z) is 1 - h^2 for tanh and 1[h > 0] for relu (0 at the kink). Values below smallest_normal / eps
+    are flushed to zero in the backward (``flush_tiny``), as the compiled kernel (``kernels/rnn.py``) does.
     """
 
     state_names = ("h",)
@@ -33,6 +35,15 @@ class RNNCore:
     def backprop_phi(self, xp, h, dh):
         """dL/dz = dL/dh * phi'(z), written with h = phi(z)."""
         return dh * (1 - h * h) if self.nonlinearity == "tanh" else xp.where(h > 0, dh, xp.zeros_like(dh))
+
+    def activate(self, xp, z, states):
+        """One step's activation: ((h_t,), what its backward needs) from z_t = D_t + h_{t-1} U (B, H)."""
+        h = self.phi(xp, z)
+        return (h,), h
+
+    def backprop_activation(self, xp, h, dh, dcarry):
+        """(dL/dz_t, ()) from dL/dh_t; the RNN carries no other state."""
+        return self.backprop_phi(xp, h, dh), ()
 
     def forward(self, xp, D, params, states):
         (U,), (h,) = params, states
@@ -51,11 +62,11 @@ class RNNCore:
             dh = dhs[t, ...] + dh_next
             if norms is not None:
                 norms.append(step_norm(xp, dh))
-            dz = self.backprop_phi(xp, hs[t, ...], dh)
+            dz = flush_tiny(xp, self.backprop_phi(xp, hs[t, ...], dh))
             dZ[t, ...] = dz
             dh_next = xp.matmul(dz, U.T)
-        dU = sum_steps_matmul(xp, previous_states(xp, h0, hs), dZ)
-        return dZ, (dU,), (dh_next,)
+        dU = flush_tiny(xp, sum_steps_matmul(xp, previous_states(xp, h0, hs), dZ))
+        return dZ, (dU,), (flush_tiny(xp, dh_next),)
 
     def kernel_forward(self, kernels, x, W_ih, b, params, states):
         hs, cache = kernels.rnn_forward(x, W_ih, params[0], b, states[0], self.nonlinearity)
@@ -64,6 +75,14 @@ class RNNCore:
     def kernel_backward(self, kernels, cache, dhs, dfinals):
         dx, dW_ih, dW_hh, db, dh0 = kernels.rnn_backward(cache, dhs, dfinals[0])
         return dx, dW_ih, db, (dW_hh,), (dh0,)
+
+    def drive_kernel_forward(self, kernels, D, shift, params, states):
+        hs, cache = kernels.rnn_forward_drive(D, params[0], shift, states[0], self.nonlinearity)
+        return hs, (hs[-1, ...],), cache
+
+    def drive_kernel_backward(self, kernels, cache, dhs, dfinals):
+        dD, dW_hh, db, dh0 = kernels.rnn_backward_drive(cache, dhs, dfinals[0])
+        return dD, db, (dW_hh,), (dh0,)
 
 
 def recurrent_weight(kind: str, H: int, rng):
@@ -75,6 +94,7 @@ def recurrent_weight(kind: str, H: int, rng):
     return init.kaiming_uniform((H, H), H, rng)
 
 
+@register_cell("rnn")
 class RNN(Cell):
     """Elman RNN cell:  h_t = phi(x_t W_ih + b + h_{t-1} W_hh),  phi = tanh (default) or relu.
 
@@ -102,5 +122,8 @@ class RNN(Cell):
 
     def recur(self, drive, state):
         """h_t = phi(drive + h_{t-1} W_hh)."""
-        z = drive + state[0] @ self.weight_hh
+        return self.activate(drive + state[0] @ self.weight_hh, state)
+
+    def activate(self, z, state):
+        """(h_t,) = (phi(z_t),) from the pre-activation z_t (B, H)."""
         return (ops.tanh(z) if self.nonlinearity == "tanh" else ops.relu(z),)

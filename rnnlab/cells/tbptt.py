@@ -50,9 +50,14 @@ class Chunk:
 
 class TBPTT:
     """Iterator over the :class:`Chunk` s of one sequence; see :func:`tbptt`. ``state`` holds the detached
-    state after the last chunk produced so far (the whole sequence's final state once exhausted)."""
+    state after the last chunk produced so far (the whole sequence's final state once exhausted).
 
-    def __init__(self, rnn: Recurrent, x, k1: int, k2: int | None = None, state=None, t0: int = 0):
+    To continue an interrupted sequence exactly, pass ``start`` (the next chunk's first step) and
+    ``window_start`` w with ``state`` the detached state at step w: after each chunk, ``resume_point`` is
+    (w, start) of the next chunk and ``carried`` the state to pass with it."""
+
+    def __init__(self, rnn: Recurrent, x, k1: int, k2: int | None = None, state=None, t0: int = 0,
+                 start: int = 0, window_start: int | None = None):
         if not isinstance(rnn, Recurrent):
             raise TypeError(f"tbptt: rnn must be a rnnlab.cells.Recurrent, got {type(rnn).__name__}")
         self.k1 = positive_int("tbptt", "k1", k1)
@@ -62,14 +67,22 @@ class TBPTT:
                              f"{self.k1}); every output needs its gradient through its own chunk")
         self.rnn, self.x = rnn, rnn.check_input(x)
         self.t0 = nonnegative_int("tbptt", "t0", t0)
+        self.start = nonnegative_int("tbptt", "start", start)
+        self.window_start = self.start if window_start is None else nonnegative_int("tbptt", "window_start",
+                                                                                     window_start)
+        if not self.start - (self.k2 - self.k1) <= self.window_start <= self.start or self.window_start < 0:
+            raise ValueError(f"tbptt: window_start ({self.window_start}) must be in [start - (k2 - k1), start] "
+                             f"= [{self.start - (self.k2 - self.k1)}, {self.start}]")
+        self.resume_point = (self.window_start, self.start)
         B = self.x.shape[1]
         self.state = rnn.initial_state(B, like=self.x) if state is None else \
             detach_state(rnn.check_state(state, B))
+        self.carried = self.state
 
     def __iter__(self):
         T, lag = self.x.shape[0], self.k2 - self.k1
-        carried, w = self.state, 0          # detached state at step w, where the next window starts
-        start = 0
+        carried, w = self.state, self.window_start    # detached state at step w, where the next window starts
+        start = self.start
         while start < T:
             stop = min(start + self.k1, T)
             next_w = max(0, stop - lag)     # the next chunk's window start, in [w, stop]
@@ -84,12 +97,14 @@ class TBPTT:
             if start > w:
                 outputs = outputs[start - w:]
             self.state = detach_state(final)
+            self.carried, self.resume_point = next_carried, (next_w, stop)
             yield Chunk(outputs, final, start, stop, w)
             carried, w, start = next_carried, next_w, stop
 
 
-def tbptt(rnn: Recurrent, x, k1: int, k2: int | None = None, state=None, t0: int = 0) -> TBPTT:
+def tbptt(rnn: Recurrent, x, k1: int, k2: int | None = None, state=None, t0: int = 0, start: int = 0,
+          window_start: int | None = None) -> TBPTT:
     """Chunks of ``x`` (T, B, D) for truncated BPTT through ``rnn``: every ``k1`` steps, gradients ``k2`` (>= k1,
     default k1) steps deep. ``state``: initial state (detached; zeros when None). ``t0``: global index of the
     step before x[0]. Yields :class:`Chunk` (outputs, state, start, stop, slice)."""
-    return TBPTT(rnn, x, k1, k2, state, t0)
+    return TBPTT(rnn, x, k1, k2, state, t0, start, window_start)

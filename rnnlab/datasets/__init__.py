@@ -5,28 +5,33 @@
     for x, y in task.loader("train", batch_size=128, seed=0):  # x (28, 128, 28), y (128,) int64
         ...
 
-Generated tasks (``adding``, ``copying``) need no files. The others read their canonical files from
-``<data dir>/{mnist,ptb,har}/`` (see :func:`data_root`), downloading MNIST and PTB when they are missing.
+Every task has the splits ``train``, ``val`` and ``test`` (:data:`SPLITS`; ``val`` may be switched off
+with the option ``val_size`` or ``n_val`` = 0). Generated tasks (``adding``, ``copying``) need no files. The
+others read their canonical files from ``<data dir>/{mnist,ptb,har}/`` (see :func:`data_root`), downloading
+MNIST and PTB when they are missing and the data directory exists (:func:`download_dataset` creates it).
 """
 from .adding import ADDING_BASELINE_MSE, ADDING_TARGETS, adding_dataset, adding_task
-from .cache import ENV_VAR, data_root, dataset_dir, download_file
+from .cache import ENV_VAR, check_finite, data_root, data_root_source, dataset_dir, download_file
 from .copying import copying_baseline, copying_dataset, copying_task
+from .download import DOWNLOADABLE, download_dataset
 from .errors import ChecksumError, DataFormatError, DatasetError, DownloadError, MissingDataError
 from .har import FASTGRNN_MERGE, HAR, HAR_ACTIVITIES, HAR_SIGNALS, har_datasets, load_har
 from .loader import BatchLoader, TokenStreamLoader, to_device
 from .mnist import MNIST, MNIST_MD5, MNIST_URLS, load_mnist, mnist_datasets, read_idx
 from .ptb import PTB_MD5, PTB_URLS, PTBCorpus, batchify, load_ptb, perplexity
 from .sequence import SequenceDataset, one_hot
-from .tasks import TASKS, Task, load_task, task_options
+from .split import hold_out, holdout_indices
+from .tasks import SPLITS, TASKS, Task, load_task, task_options
 
 __all__ = [
-    "load_task", "task_options", "Task", "TASKS", "SequenceDataset", "one_hot", "BatchLoader",
-    "TokenStreamLoader", "to_device",
+    "load_task", "task_options", "Task", "TASKS", "SPLITS", "SequenceDataset", "one_hot", "BatchLoader",
+    "TokenStreamLoader", "to_device", "hold_out", "holdout_indices",
     "adding_task", "adding_dataset", "ADDING_TARGETS", "ADDING_BASELINE_MSE",
     "copying_task", "copying_dataset", "copying_baseline",
     "MNIST", "MNIST_MD5", "MNIST_URLS", "load_mnist", "mnist_datasets", "read_idx",
     "HAR", "HAR_ACTIVITIES", "HAR_SIGNALS", "FASTGRNN_MERGE", "load_har", "har_datasets",
     "PTBCorpus", "PTB_MD5", "PTB_URLS", "load_ptb", "batchify", "perplexity",
-    "ENV_VAR", "data_root", "dataset_dir", "download_file",
+    "ENV_VAR", "data_root", "data_root_source", "dataset_dir", "download_file", "download_dataset", "DOWNLOADABLE",
+    "check_finite",
     "DatasetError", "MissingDataError", "ChecksumError", "DataFormatError", "DownloadError",
 ]

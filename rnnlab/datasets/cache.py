@@ -4,9 +4,14 @@ The data directory is, in order: the ``data_dir`` argument (the CLI's ``--data-d
 variable ``RNNLAB_DATA``, else a per-user cache, ``$XDG_CACHE_HOME/rnnlab`` (``~/.cache/rnnlab`` when
 ``XDG_CACHE_HOME`` is unset). It holds one folder per data set: ``mnist/``, ``ptb/``, ``har/``.
 
+Reading never creates a folder. A download writes into the data directory only when it exists already (or is
+the per-user cache, which is created): a mistyped ``--data-dir`` or ``RNNLAB_DATA`` gives a
+:class:`MissingDataError` naming it, not a new tree. :func:`rnnlab.datasets.download_dataset` (or
+``python -m rnnlab.datasets download NAME --data-dir DIR``) is the explicit download that creates it.
+
 Downloads go to a temporary file in the target folder, are checked against a known MD5, and only then
 renamed into place (``os.replace``, atomic on one file system): an interrupted or wrong download leaves no file
-behind that a later run could mistake for good data.
+behind that a later run could mistake for good data, and a failed one removes the folder it created.
 """
 from __future__ import annotations
 
@@ -19,13 +24,19 @@ import urllib.request
 import zlib
 from pathlib import Path
 
-from .errors import ChecksumError, DataFormatError, DownloadError, MissingDataError
+import numpy as np
 
-__all__ = ["ENV_VAR", "data_root", "dataset_dir", "read_bytes", "md5_hex", "check_md5", "download_file",
-           "fetch_from_mirrors", "missing_files_error"]
+from .errors import ChecksumError, DataFormatError, DatasetError, DownloadError, MissingDataError
+
+__all__ = ["ENV_VAR", "DOWNLOAD_COMMAND", "data_root", "data_root_source", "dataset_dir", "existing_dataset_dir",
+           "read_bytes", "md5_hex", "check_md5", "check_finite", "download_file", "fetch_from_mirrors",
+           "fetch_missing", "missing_files_error"]
 
 ENV_VAR = "RNNLAB_DATA"
+DOWNLOAD_COMMAND = "python -m rnnlab.datasets download {name} --data-dir {root}"
+"""The shell command that downloads data set ``name`` into data directory ``root`` (shown in errors)."""
 _CHUNK = 1 << 20
+_CACHE_SOURCE = "the per-user cache"
 
 
 def data_root(data_dir: str | os.PathLike | None = None) -> Path:
@@ -40,22 +51,47 @@ def data_root(data_dir: str | os.PathLike | None = None) -> Path:
     return Path(cache).expanduser() / "rnnlab"
 
 
+def data_root_source(data_dir: str | os.PathLike | None = None) -> str:
+    """Where :func:`data_root` took the data directory from: ``the data_dir argument (--data-dir)``,
+    ``$RNNLAB_DATA`` or ``the per-user cache``."""
+    if data_dir is not None and str(data_dir) != "":
+        return "the data_dir argument (--data-dir)"
+    return f"${ENV_VAR}" if os.environ.get(ENV_VAR) else _CACHE_SOURCE
+
+
 def dataset_dir(name: str, data_dir: str | os.PathLike | None = None) -> Path:
-    """The folder of data set ``name`` (``mnist``, ``ptb``, ``har``) inside :func:`data_root`."""
+    """The folder of data set ``name`` (``mnist``, ``ptb``, ``har``) inside :func:`data_root` (not created)."""
     return data_root(data_dir) / name
+
+
+def existing_dataset_dir(name: str, data_dir=None, *, loader: str) -> Path:
+    """:func:`dataset_dir`, refused with a :class:`DatasetError` when it or the data directory is a file."""
+    folder = dataset_dir(name, data_dir)
+    for path in (folder.parent, folder):
+        if path.exists() and not path.is_dir():
+            what = f"the data directory {folder.parent}" if path == folder.parent else str(folder)
+            raise DatasetError(f"{loader}: {what} is a file, expected a folder (the data directory came from "
+                               f"{data_root_source(data_dir)})")
+    return folder
 
 
 def read_bytes(path: Path, *, loader: str, gunzip: bool | None = None) -> bytes:
     """The contents of ``path``, decompressed when it is gzip (``gunzip=None``: when the name ends ``.gz``).
 
-    Raises :class:`DataFormatError` naming the file when the gzip stream is damaged or cut short.
+    Raises :class:`DataFormatError` naming the file when the gzip stream is damaged or cut short, and
+    :class:`DatasetError` when the file cannot be read (permissions, a folder in its place).
     """
     path = Path(path)
     if gunzip is None:
         gunzip = path.name.endswith(".gz")
     try:
         data = path.read_bytes()
-        return gzip.decompress(data) if gunzip else data
+    except OSError as exc:
+        raise DatasetError(f"{loader}: cannot read {path} ({exc.strerror or exc})") from exc
+    if not gunzip:
+        return data
+    try:
+        return gzip.decompress(data)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise DataFormatError(f"{loader}: {path} is not a readable gzip file ({exc}); it is damaged or "
                               "truncated: delete it and download it again") from exc
@@ -76,6 +112,20 @@ def check_md5(data: bytes, expected: str | None, path: Path, *, loader: str, wha
                             "truncated or not the canonical version; delete it and download it again")
 
 
+def check_finite(array: np.ndarray, path: Path, *, loader: str) -> None:
+    """Raise :class:`DataFormatError` naming ``path`` and the first row (1-based, along axis 0) of float
+    ``array`` that holds a NaN or an infinity."""
+    if array.dtype.kind != "f":
+        return
+    finite = np.isfinite(array.reshape(len(array), -1)).all(axis=1) if array.ndim else np.isfinite(array)
+    if not np.all(finite):
+        row = int(np.flatnonzero(~finite)[0])
+        values = np.asarray(array[row]).ravel()
+        value = values[~np.isfinite(values)][0]
+        raise DataFormatError(f"{loader}: {path} row {row + 1} holds the non-finite value {value}; expected "
+                              "finite numbers")
+
+
 def download_file(url: str, dest: Path, *, expected_md5: str | None, gunzip_for_md5: bool = False,
                   loader: str = "download_file", timeout: float = 60.0) -> Path:
     """Download ``url`` to ``dest`` atomically and return ``dest``.
@@ -86,8 +136,11 @@ def download_file(url: str, dest: Path, *, expected_md5: str | None, gunzip_for_
     :class:`DownloadError` for network and HTTP failures, :class:`ChecksumError` for a wrong file.
     """
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    except OSError as exc:
+        raise DownloadError(f"{loader}: cannot write {dest} ({exc.strerror or exc})") from exc
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -132,10 +185,35 @@ def fetch_from_mirrors(urls: list[str], dest: Path, *, expected_md5: str | None,
     return "; ".join(failures)
 
 
-def missing_files_error(loader: str, folder: Path, names: list[str], *, instructions: str,
-                        cause: str = "") -> MissingDataError:
-    """The error for absent files: which files, the folder they belong in, and ``instructions`` to get them."""
+def fetch_missing(sources: dict[str, tuple[list[str], str | None]], folder: Path, data_dir, *,
+                  gunzip_for_md5: bool, loader: str) -> str:
+    """Download each file of ``sources`` (name -> (mirror URLs, MD5 or None)) into ``folder`` with
+    :func:`fetch_from_mirrors`.
+
+    Only into an existing data directory (or the per-user cache): returns why nothing was fetched, else the
+    first failure, else "". A ``folder`` this call created and left empty is removed again.
+    """
+    root = folder.parent
+    if not root.is_dir() and data_root_source(data_dir) != _CACHE_SOURCE:
+        return "the data directory does not exist, so nothing was downloaded"
+    created = not folder.exists()
+    failures = [f for f in (fetch_from_mirrors(urls, folder / name, expected_md5=md5, gunzip_for_md5=gunzip_for_md5,
+                                               loader=loader)
+                            for name, (urls, md5) in sources.items()) if f]
+    if created and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+    return f"download failed: {failures[0]}" if failures else ""
+
+
+def missing_files_error(loader: str, folder: Path, names: list[str], *, instructions: str, cause: str = "",
+                        download_name: str | None = None, data_dir=None) -> MissingDataError:
+    """The error for absent files: which files, the folder they belong in, the command that downloads them
+    (data set ``download_name``, when it can be downloaded), ``instructions`` to get them by hand, and where
+    the data directory came from (``data_dir`` as given to the loader)."""
     why = f" ({cause})" if cause else ""
+    command = (f"run `{DOWNLOAD_COMMAND.format(name=download_name, root=folder.parent)}` (needs network), or "
+               if download_name else "")
     return MissingDataError(
-        f"{loader}: missing {', '.join(names)} in {folder}{why}; {instructions} (the data directory is data_dir "
-        f"or --data-dir, else ${ENV_VAR}, else ~/.cache/rnnlab)")
+        f"{loader}: missing {', '.join(names)} in {folder}{why}; {command}{instructions}; the data directory "
+        f"{folder.parent} came from {data_root_source(data_dir)} (the order is data_dir or --data-dir, "
+        f"${ENV_VAR}, ~/.cache/rnnlab)")

@@ -21,13 +21,15 @@ No checksum of the UCI zip is known here, so this loader does not download: get 
 """
 from __future__ import annotations
 
+import math
+from numbers import Real
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from .cache import dataset_dir, missing_files_error
-from .errors import DataFormatError
+from .cache import check_finite, existing_dataset_dir, missing_files_error
+from .errors import DataFormatError, DatasetError
 from .sequence import SequenceDataset
 
 __all__ = ["HAR", "HAR_SIGNALS", "HAR_ACTIVITIES", "HAR_STEPS", "HAR_FOLDER", "HAR_URL", "FASTGRNN_MERGE",
@@ -61,9 +63,13 @@ def har_files(split: str) -> list[str]:
 
 def _read_table(path: Path, dtype) -> np.ndarray:
     try:
-        return np.loadtxt(path, dtype=dtype, ndmin=2)
+        table = np.loadtxt(path, dtype=dtype, ndmin=2)
     except ValueError as exc:
         raise DataFormatError(f"load_har: {path} cannot be parsed as whitespace-separated numbers ({exc})") from exc
+    except OSError as exc:
+        raise DatasetError(f"load_har: cannot read {path} ({exc.strerror or exc})") from exc
+    check_finite(table, path, loader="load_har")
+    return table
 
 
 def _read_split(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -88,13 +94,14 @@ def load_har(data_dir=None) -> HAR:
     """The raw UCI HAR windows from ``<data dir>/har/UCI HAR Dataset/`` (see :func:`rnnlab.datasets.data_root`).
 
     Returns :class:`HAR`. Raises :class:`MissingDataError` listing the absent files and where they go, and
-    :class:`DataFormatError` naming a file that cannot be parsed or has the wrong shape.
+    :class:`DataFormatError` naming a file that cannot be parsed, has the wrong shape, or holds a NaN or an
+    infinity (also naming its row: a value beyond float32's range reads as infinite).
     """
-    folder = dataset_dir("har", data_dir)
+    folder = existing_dataset_dir("har", data_dir, loader="load_har")
     missing = [f for split in ("train", "test") for f in har_files(split) if not (folder / f).is_file()]
     if missing:
         shown = missing if len(missing) <= 4 else missing[:3] + [f"and {len(missing) - 3} more"]
-        raise missing_files_error("load_har", folder, shown,
+        raise missing_files_error("load_har", folder, shown, data_dir=data_dir,
                                   instructions=f"download the UCI HAR zip from {HAR_URL} and unzip it in {folder} "
                                                f"so that {folder / HAR_FOLDER}/train and /test exist (it is not "
                                                "downloaded automatically: no checksum of it is known here)")
@@ -133,8 +140,9 @@ def har_datasets(data_dir=None, *, merge: dict | None = None, noise_variance: fl
     """
     merge = dict(FASTGRNN_MERGE if merge is None else merge)
     table = _class_of_label(merge)
-    if not noise_variance >= 0:
-        raise ValueError(f"har_datasets: noise_variance must be >= 0, got {noise_variance!r}")
+    if not isinstance(noise_variance, Real) or isinstance(noise_variance, bool) or not (
+            noise_variance >= 0 and math.isfinite(noise_variance)):
+        raise ValueError(f"har_datasets: noise_variance must be a finite number >= 0, got {noise_variance!r}")
     raw = har if har is not None else load_har(data_dir)
     mean = raw.train_signals.mean(axis=(0, 1), dtype=np.float64)
     std = raw.train_signals.std(axis=(0, 1), dtype=np.float64)

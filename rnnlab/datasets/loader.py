@@ -2,9 +2,13 @@
 
 Both move every batch to the active backend's device with :func:`rnnlab.engine.backend.asarray`: float data in
 the default float dtype, class targets and tokens as int64. Both keep their place as two plain integers,
-``epoch`` and ``position`` (batches already served in that epoch); the order of an epoch is a function of the
-seed and the epoch number only, so ``state_dict()`` saved in a checkpoint and ``load_state_dict()`` resume
-bit-exactly mid-epoch. ``rank`` and ``world_size`` give each data-parallel worker a disjoint share.
+``epoch`` (of the last batch served) and ``position`` (batches already served in it, up to ``len(loader)``);
+the loader moves to the next epoch when it is asked for a batch past the last one (an iterator over the
+epoch then ends with ``StopIteration``, and ``stream()`` goes on). ``at_epoch_start``, read before taking a
+batch, says that batch opens an epoch (``position`` is 0 or ``len(loader)``), every epoch, and after a resume
+as well. The order of an epoch is a function of the seed and the epoch number only, so ``state_dict()`` saved
+in a checkpoint and ``load_state_dict()`` resume bit-exactly mid-epoch. ``rank`` and ``world_size`` give each
+data-parallel worker a disjoint share.
 """
 from __future__ import annotations
 
@@ -49,8 +53,15 @@ class _EpochLoader:
     def _batch(self, epoch: int, index: int):
         raise NotImplementedError
 
+    @property
+    def at_epoch_start(self) -> bool:
+        """True when the next batch served is the first of an epoch: ``position`` is 0 (nothing served yet)
+        or ``len(self)`` (the epoch is served; the next batch opens the next one)."""
+        return self.position == 0 or self.position >= len(self)
+
     def __iter__(self) -> Iterator:
-        """The remaining batches of the current epoch; after the last one the next epoch begins."""
+        """The remaining batches of the current epoch; asked for one more, it moves to the next epoch
+        (``epoch + 1``, ``position`` 0) and ends."""
         epoch = self.epoch
         while self.position < len(self):
             batch = self._batch(epoch, self.position)
@@ -131,7 +142,8 @@ class TokenStreamLoader(_EpochLoader):
     streams, of which rank r takes columns r*B .. r*B + B - 1). Chunk i yields inputs ``data[s:s + k]`` and
     next-token targets ``data[s + 1:s + 1 + k]``, s = i*k, both (k, B) int64 on the active device; the
     last chunk is shorter when n - 1 is not a multiple of k. Chunks come in order (a hidden state carried
-    from one to the next continues each stream); reset it when an epoch begins (``position == 0``).
+    from one to the next continues each stream); reset it when an epoch begins (``at_epoch_start`` before
+    taking the chunk). With ``batch_size`` 1 the whole stream is one column: L - 1 predictions, in order.
     """
 
     def __init__(self, tokens: np.ndarray, batch_size: int, bptt: int, *, rank: int = 0, world_size: int = 1):

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .cache import check_md5, dataset_dir, fetch_from_mirrors, missing_files_error, read_bytes
+from .cache import check_finite, check_md5, existing_dataset_dir, fetch_missing, missing_files_error, read_bytes
 from .errors import DataFormatError
 from .sequence import SequenceDataset
 
@@ -72,14 +72,17 @@ def _parse_idx(data: bytes, path: Path, loader: str) -> np.ndarray:
     if len(data) != expected:
         raise bad(f"a {'x'.join(map(str, shape))} array of {dtype.name} needs {expected} bytes, the file has "
                   f"{len(data)} ({'truncated' if len(data) < expected else 'trailing bytes'})")
-    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    array = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    check_finite(array, path, loader=loader)
+    return array
 
 
 def read_idx(path: str | os.PathLike, *, expected_md5: str | None = None, loader: str = "read_idx") -> np.ndarray:
     """The array stored in IDX file ``path`` (gzip when the name ends ``.gz``), with the shape in its header.
 
     ``expected_md5``: the MD5 of the uncompressed bytes, checked first (None skips the check). Raises
-    :class:`ChecksumError` or :class:`DataFormatError` naming the file.
+    :class:`ChecksumError` or :class:`DataFormatError` naming the file (and, for a float array holding a NaN
+    or an infinity, the row: the 1-based index along axis 0).
     """
     path = Path(path)
     data = read_bytes(path, loader=loader)
@@ -98,24 +101,24 @@ def load_mnist(data_dir=None, *, download: bool = True, checksums: dict | None =
                base_urls: tuple[str, ...] = MNIST_URLS) -> MNIST:
     """The four MNIST arrays from ``<data dir>/mnist/`` (see :func:`rnnlab.datasets.data_root`).
 
-    Missing files are downloaded from ``base_urls`` when ``download`` (checked, written atomically);
+    Missing files are downloaded from ``base_urls`` when ``download`` and the data directory exists (checked,
+    written atomically; see :func:`rnnlab.datasets.fetch_missing`);
     ``checksums`` maps each canonical name to the MD5 of its uncompressed bytes (None: no check).
     Returns :class:`MNIST`: images (N, 28, 28) uint8, labels (N,) uint8, N = 60000 train / 10000 test for the
     canonical files. Raises :class:`MissingDataError` naming the files and folder when files are absent.
     """
-    folder = dataset_dir("mnist", data_dir)
+    folder = existing_dataset_dir("mnist", data_dir, loader="load_mnist")
     missing = [name for name in MNIST_FILES if _locate(folder, name) is None]
     cause = ""
     if missing and download and base_urls:
-        failures = [f for f in (fetch_from_mirrors([base.rstrip("/") + f"/{name}.gz" for base in base_urls],
-                                                   folder / f"{name}.gz", expected_md5=(checksums or {}).get(name),
-                                                   gunzip_for_md5=True, loader="load_mnist")
-                                for name in missing) if f]
-        cause = f"download failed: {failures[0]}" if failures else ""
+        sources = {f"{name}.gz": ([base.rstrip("/") + f"/{name}.gz" for base in base_urls],
+                                  (checksums or {}).get(name)) for name in missing}
+        cause = fetch_missing(sources, folder, data_dir, gunzip_for_md5=True, loader="load_mnist")
         missing = [name for name in MNIST_FILES if _locate(folder, name) is None]
     if missing:
         source = " or ".join(base_urls or MNIST_URLS)
         raise missing_files_error("load_mnist", folder, [f"{name}.gz" for name in missing], cause=cause,
+                                  download_name="mnist", data_dir=data_dir,
                                   instructions=f"download them from {source} and put them there "
                                                "(gzip, or uncompressed without .gz)")
     paths = [_locate(folder, name) for name in MNIST_FILES]

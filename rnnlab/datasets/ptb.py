@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .cache import check_md5, dataset_dir, fetch_from_mirrors, missing_files_error, read_bytes
+from .cache import check_md5, existing_dataset_dir, fetch_missing, missing_files_error, read_bytes
 from .errors import DataFormatError
 
 __all__ = ["PTBCorpus", "PTB_FILES", "PTB_MD5", "PTB_URLS", "EOS", "UNK", "load_ptb", "batchify", "perplexity"]
@@ -75,23 +75,23 @@ def load_ptb(data_dir=None, *, download: bool = True, checksums: dict | None = P
              base_urls: tuple[str, ...] = PTB_URLS) -> PTBCorpus:
     """The corpus from ``<data dir>/ptb/`` (see :func:`rnnlab.datasets.data_root`).
 
-    Missing files are downloaded from ``base_urls`` when ``download`` (checked against ``checksums``, a map
-    file name -> MD5, None for no check; written atomically). Returns :class:`PTBCorpus`; the canonical
-    files give 929,589 / 73,760 / 82,430 tokens and 10,000 words. Raises :class:`MissingDataError` naming
-    the files and folder when files are absent.
+    Missing files are downloaded from ``base_urls`` when ``download`` and the data directory exists (checked
+    against ``checksums``, a map file name -> MD5, None for no check; written atomically). Returns
+    :class:`PTBCorpus` (its ``valid`` split is the ``val`` of the ``ptb`` task); the canonical files give
+    929,589 / 73,760 / 82,430 tokens and 10,000 words. Raises :class:`MissingDataError` naming the files, the
+    folder and the download command when files are absent.
     """
-    folder = dataset_dir("ptb", data_dir)
+    folder = existing_dataset_dir("ptb", data_dir, loader="load_ptb")
     names = list(PTB_FILES.values())
     missing = [n for n in names if not (folder / n).is_file()]
     cause = ""
     if missing and download and base_urls:
-        failures = [f for f in (fetch_from_mirrors([base.rstrip("/") + f"/{n}" for base in base_urls], folder / n,
-                                                   expected_md5=(checksums or {}).get(n), loader="load_ptb")
-                                for n in missing) if f]
-        cause = f"download failed: {failures[0]}" if failures else ""
+        sources = {n: ([base.rstrip("/") + f"/{n}" for base in base_urls], (checksums or {}).get(n)) for n in missing}
+        cause = fetch_missing(sources, folder, data_dir, gunzip_for_md5=False, loader="load_ptb")
         missing = [n for n in names if not (folder / n).is_file()]
     if missing:
-        raise missing_files_error("load_ptb", folder, missing, cause=cause,
+        raise missing_files_error("load_ptb", folder, missing, cause=cause, download_name="ptb",
+                                  data_dir=data_dir,
                                   instructions=f"download them from {' or '.join(base_urls or PTB_URLS)} and put "
                                                "them there")
     lines = {split: _lines(folder / name, (checksums or {}).get(name)) for split, name in PTB_FILES.items()}

@@ -62,6 +62,12 @@ class SequenceDataset:
     def __len__(self) -> int:
         return len(self.features)
 
+    def subset(self, indices) -> "SequenceDataset":
+        """The samples ``indices`` (in that order) as a new data set served the same way (a copy of them)."""
+        indices = np.asarray(indices, dtype=np.intp)
+        return SequenceDataset(self.features[indices], self.targets[indices], to_inputs=self._to_inputs,
+                               per_step_targets=self.per_step_targets)
+
     def batch(self, indices) -> tuple[np.ndarray, np.ndarray]:
         """The samples ``indices`` (B,) as host arrays: inputs (T, B, D) float32 and targets (B,) int64,
         (B, K) float32, or (T, B) int64 for per-step targets."""

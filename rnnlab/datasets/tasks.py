@@ -13,16 +13,25 @@ from .loader import BatchLoader, TokenStreamLoader
 from .mnist import mnist_datasets
 from .ptb import load_ptb
 from .sequence import SequenceDataset
+from .split import hold_out
 
-__all__ = ["Task", "TASKS", "load_task", "task_options"]
+__all__ = ["Task", "TASKS", "SPLITS", "load_task", "task_options"]
+
+
+SPLITS = ("train", "val", "test")
+"""The split names of a task; ``"valid"`` is accepted as another name of ``"val"``."""
+_SPLIT_ALIASES = {"valid": "val"}
 
 
 @dataclass
 class Task:
     """A task's data and what a training program needs to know about it.
 
-    * ``train``, ``test`` (and ``valid`` where the data set has one): :class:`SequenceDataset` for the
-      sequence tasks; token ids (L,) int64 for ``ptb``.
+    * ``train``, ``val``, ``test``: :class:`SequenceDataset` for the sequence tasks; token ids (L,) int64 for
+      ``ptb``. ``val`` is the validation split (``valid`` is a read-only alias): for ``ptb`` the file
+      ``ptb.valid.txt``; for MNIST and HAR a seeded hold-out removed from the training file
+      (:func:`rnnlab.datasets.hold_out`, option ``val_size``, 0 for none); for adding and copying a separate
+      set drawn from its own seed (option ``n_val``, 0 for none). It is None when the task has none.
     * ``input_kind``: ``"float"`` (inputs (T, B, input_size)) or ``"tokens"`` (inputs (k, B) int64 ids in
       [0, input_size), for an embedding).
     * ``target``: ``"last"`` (one target per sequence, predicted from the last step: (B,) classes or (B, 1)
@@ -30,10 +39,11 @@ class Task:
     * ``loss``: ``"mse"`` or ``"cross_entropy"``; ``metric``: ``"mse"``, ``"accuracy"`` or ``"perplexity"``.
     * ``output_size``: classes (``num_classes``) or regression outputs; ``seq_len``: T (None for ``ptb``,
       whose chunk length is the loader's ``bptt``).
-    * ``baseline_loss``: the test loss of the best prediction that ignores the inputs (for adding: predicting
-      the training targets' mean, ~1/6; copying: 10 log(8)/(T + 20); classification: the training class
-      frequencies; ptb: the unigram distribution), the level a model must beat.
-    * ``info``: task-specific details (normalization statistics, permutation, class merge, vocabulary).
+    * ``baseline_loss``: the test loss of the best prediction that ignores the inputs, fitted on ``train``
+      (for adding: predicting the training targets' mean, ~1/6; copying: 10 log(8)/(T + 20); classification:
+      the training class frequencies; ptb: the unigram distribution), the level a model must beat.
+    * ``info``: task-specific details (normalization statistics, permutation, class merge, vocabulary,
+      ``val_size``).
     """
     name: str
     train: SequenceDataset | np.ndarray
@@ -47,22 +57,33 @@ class Task:
     seq_len: int | None
     num_classes: int | None
     baseline_loss: float
-    valid: SequenceDataset | np.ndarray | None = None
+    val: SequenceDataset | np.ndarray | None = None
     info: dict = field(default_factory=dict)
 
+    @property
+    def valid(self) -> SequenceDataset | np.ndarray | None:
+        """The validation split, another name of ``val``."""
+        return self.val
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """The names of the splits this task has, in the order train, val, test."""
+        return tuple(s for s in SPLITS if getattr(self, s) is not None)
+
     def split(self, name: str):
-        """The data of split ``name`` (``train``, ``valid`` or ``test``)."""
-        data = {"train": self.train, "valid": self.valid, "test": self.test}.get(name)
+        """The data of split ``name``: ``train``, ``val`` (or ``valid``) or ``test``."""
+        key = _SPLIT_ALIASES.get(name, name)
+        data = getattr(self, key) if key in SPLITS else None
         if data is None:
-            have = ", ".join(s for s in ("train", "valid", "test") if getattr(self, s) is not None)
-            raise ValueError(f"Task.split: task {self.name!r} has no split {name!r}; it has {have}")
+            raise ValueError(f"Task.split: task {self.name!r} has no split {name!r}; it has {', '.join(self.splits)}")
         return data
 
     def loader(self, split: str, batch_size: int, *, shuffle: bool | None = None, seed: int = 0,
                drop_last: bool = False, bptt: int | None = None, rank: int = 0, world_size: int = 1):
         """A :class:`BatchLoader` over ``split`` (shuffled by default for ``train`` only), or for ``ptb`` a
         :class:`TokenStreamLoader` with chunks of ``bptt`` steps (required; it serves the streams in order,
-        so ``shuffle``, ``seed`` and ``drop_last`` do not apply)."""
+        so ``shuffle``, ``seed`` and ``drop_last`` do not apply). ``batch_size=1`` on ``val`` or ``test`` of
+        ``ptb`` serves the whole split as one continuous stream, the usual way to score a language model."""
         data = self.split(split)
         if self.input_kind == "tokens":
             if bptt is None:
@@ -81,56 +102,76 @@ def _class_baseline(train_labels: np.ndarray, test_labels: np.ndarray, num_class
     return float(-(counts * logp).sum() / counts.sum())
 
 
-def _adding(data_dir, *, seq_len: int = 100, n_train: int = 20_000, n_test: int = 2_000, seed: int = 0,
-            target: str = "sum") -> Task:
+def _generated_val(name: str, make, n_val, seq_len: int, seed, **options):
+    """The validation set of a generated task: ``make(n_val, seq_len, seed)``, or None for ``n_val`` 0."""
+    if not isinstance(n_val, (int, np.integer)) or isinstance(n_val, bool) or n_val < 0:
+        raise ValueError(f"load_task({name!r}): n_val must be an integer >= 0 (validation sequences; 0 for none), "
+                         f"got {n_val!r}")
+    return make(n_val, seq_len, seed, **options) if n_val else None
+
+
+def _adding(data_dir, *, seq_len: int = 100, n_train: int = 20_000, n_test: int = 2_000, n_val: int = 2_000,
+            seed: int = 0, target: str = "sum") -> Task:
     train = adding_dataset(n_train, seq_len, [seed, 0], target=target)
     test = adding_dataset(n_test, seq_len, [seed, 1], target=target)
+    val = _generated_val("adding", adding_dataset, n_val, seq_len, [seed, 2], target=target)
     baseline = float(np.mean((test.targets - train.targets.mean()) ** 2))
-    return Task("adding", train, test, input_size=2, output_size=1, input_kind="float", target="last",
+    return Task("adding", train, test, val=val, input_size=2, output_size=1, input_kind="float", target="last",
                 loss="mse", metric="mse", seq_len=seq_len, num_classes=None, baseline_loss=baseline,
-                info={"target": target})
+                info={"target": target, "val_size": n_val})
 
 
-def _copying(data_dir, *, seq_len: int = 100, n_train: int = 20_000, n_test: int = 2_000, seed: int = 0) -> Task:
+def _copying(data_dir, *, seq_len: int = 100, n_train: int = 20_000, n_test: int = 2_000, n_val: int = 2_000,
+             seed: int = 0) -> Task:
     train = copying_dataset(n_train, seq_len, [seed, 0])
     test = copying_dataset(n_test, seq_len, [seed, 1])
-    return Task("copying", train, test, input_size=NUM_INPUT_SYMBOLS, output_size=NUM_OUTPUT_CLASSES,
+    val = _generated_val("copying", copying_dataset, n_val, seq_len, [seed, 2])
+    return Task("copying", train, test, val=val, input_size=NUM_INPUT_SYMBOLS, output_size=NUM_OUTPUT_CLASSES,
                 input_kind="float", target="every_step", loss="cross_entropy", metric="accuracy",
                 seq_len=train.seq_len, num_classes=NUM_OUTPUT_CLASSES, baseline_loss=copying_baseline(seq_len),
-                info={"blanks": seq_len})
+                info={"blanks": seq_len, "val_size": n_val})
+
+
+def _classification(name: str, full_train: SequenceDataset, test: SequenceDataset, val_size: int, seed: int,
+                    num_classes: int, info: dict) -> Task:
+    """A task classifying from the last step, its validation split held out of ``full_train``."""
+    train, val = hold_out(full_train, val_size, seed, owner=f"load_task({name!r})")
+    return Task(name, train, test, val=val, input_size=train.input_size, output_size=num_classes,
+                input_kind="float", target="last", loss="cross_entropy", metric="accuracy", seq_len=train.seq_len,
+                num_classes=num_classes, baseline_loss=_class_baseline(train.targets, test.targets, num_classes),
+                info={**info, "val_size": val_size})
 
 
 def _mnist(variant: str, name: str):
-    def make(data_dir, *, download: bool = True, **options) -> Task:
-        train, test, info = mnist_datasets(variant, data_dir, download=download, **options)
-        return Task(name, train, test, input_size=train.input_size, output_size=10, input_kind="float",
-                    target="last", loss="cross_entropy", metric="accuracy", seq_len=train.seq_len, num_classes=10,
-                    baseline_loss=_class_baseline(train.targets, test.targets, 10), info=info)
+    def make(data_dir, *, download: bool = True, val_size: int = 5_000, seed: int = 0) -> Task:
+        train, test, info = mnist_datasets(variant, data_dir, download=download)
+        return _classification(name, train, test, val_size, seed, 10, info)
     return make
 
 
-def _mnist_permuted(data_dir, *, download: bool = True, permutation_seed: int = 0) -> Task:
-    return _mnist("permuted", "mnist-permuted")(data_dir, download=download, permutation_seed=permutation_seed)
+def _mnist_permuted(data_dir, *, download: bool = True, val_size: int = 5_000, seed: int = 0,
+                    permutation_seed: int = 0) -> Task:
+    train, test, info = mnist_datasets("permuted", data_dir, download=download, permutation_seed=permutation_seed)
+    return _classification("mnist-permuted", train, test, val_size, seed, 10, info)
 
 
 def _har(name: str, default_noise: float):
-    def make(data_dir, *, merge: dict | None = None, noise_variance: float = default_noise, seed: int = 0) -> Task:
+    def make(data_dir, *, merge: dict | None = None, noise_variance: float = default_noise,
+             val_size: int | None = None, seed: int = 0) -> Task:
         train, test, info = har_datasets(data_dir, merge=merge, noise_variance=noise_variance, seed=seed)
-        c = info["num_classes"]
-        return Task(name, train, test, input_size=train.input_size, output_size=c, input_kind="float",
-                    target="last", loss="cross_entropy", metric="accuracy", seq_len=train.seq_len, num_classes=c,
-                    baseline_loss=_class_baseline(train.targets, test.targets, c),
-                    info={**info, "noise_variance": noise_variance})
+        size = len(train) // 10 if val_size is None else val_size
+        return _classification(name, train, test, size, seed, info["num_classes"],
+                               {**info, "noise_variance": noise_variance})
     return make
 
 
 def _ptb(data_dir, *, download: bool = True) -> Task:
     corpus = load_ptb(data_dir, download=download)
     v = len(corpus.vocab)
-    return Task("ptb", corpus.train, corpus.test, valid=corpus.valid, input_size=v, output_size=v,
+    return Task("ptb", corpus.train, corpus.test, val=corpus.valid, input_size=v, output_size=v,
                 input_kind="tokens", target="next_token", loss="cross_entropy", metric="perplexity",
                 seq_len=None, num_classes=v, baseline_loss=_class_baseline(corpus.train, corpus.test, v),
-                info={"vocab": corpus.vocab})
+                info={"vocab": corpus.vocab, "val_size": len(corpus.valid)})
 
 
 _FACTORIES = {
@@ -154,13 +195,23 @@ def task_options(name: str) -> dict:
 
 
 def load_task(name: str, data_dir=None, **options) -> Task:
-    """The task ``name`` (one of :data:`TASKS`) with its train and test data, see :class:`Task`.
+    """The task ``name`` (one of :data:`TASKS`) with its train, val and test data, see :class:`Task`.
 
     ``data_dir``: the data directory (see :func:`rnnlab.datasets.data_root`; unused by the generated tasks).
-    ``options`` per task (defaults from :func:`task_options`): adding: seq_len, n_train, n_test, seed,
-    target (``sum`` or ``range_sum``); copying: seq_len (T blanks), n_train, n_test, seed; mnist-*: download
-    (mnist-permuted also permutation_seed); har2, har2-noisy: merge, noise_variance (0 and 2), seed;
-    ptb: download. Unknown names and options raise ``ValueError``.
+    ``options`` per task (defaults from :func:`task_options`):
+
+    * adding: seq_len, n_train, n_test, n_val (2,000), seed (train, test and val are drawn from the seeds
+      [seed, 0], [seed, 1], [seed, 2]), target (``sum`` or ``range_sum``);
+    * copying: seq_len (T blanks), n_train, n_test, n_val (2,000), seed (as for adding);
+    * mnist-row, mnist-pixel, mnist-permuted: download, val_size (5,000 training images held out), seed (of
+      the hold-out); mnist-permuted also permutation_seed;
+    * har2, har2-noisy: merge, noise_variance (0 and 2), val_size (None: a tenth of the training windows,
+      rounded down), seed (of the noise and of the hold-out);
+    * ptb: download (val is ``ptb.valid.txt``).
+
+    ``val_size`` / ``n_val`` 0: no validation split. Normalization statistics (MNIST, HAR) come from the whole
+    training file, hold-out included; ``baseline_loss`` from the training split. Unknown names and options
+    raise ``ValueError``.
     """
     if name not in _FACTORIES:
         raise ValueError(f"load_task: unknown task {name!r}; expected one of {', '.join(TASKS)}")

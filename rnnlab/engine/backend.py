@@ -25,7 +25,8 @@ import numpy as _np
 __all__ = [
     "use_backend", "current_backend", "active_namespace", "get_namespace", "device_of", "asarray",
     "to_numpy", "set_default_dtype", "get_default_dtype", "default_dtype_name", "is_numpy", "is_cupy",
-    "index_add", "BackendError", "BACKENDS", "host",
+    "index_add", "BackendError", "BACKENDS", "host", "namespace_of", "load_cupy", "cupy_available", "device_kwargs",
+    "snapshot", "restore",
 ]
 
 BACKENDS = ("numpy", "cupy", "strict")
@@ -42,9 +43,12 @@ class _State:
     xp: ModuleType = _np
     device = None           # device new arrays are created on (None: the library's default)
     dtype_name = "float32"
+    backend_from_env = True   # RNNLAB_BACKEND / RNNLAB_DEVICE still to be read (until use_backend or first use)
+    dtype_from_env = True     # RNNLAB_DTYPE still to be read (until set_default_dtype or first use)
 
 
 _state = _State()
+_FIELDS = ("name", "xp", "device", "dtype_name", "backend_from_env", "dtype_from_env")
 _strict_module = None
 _strict_array_type = None
 _cupy_module = None        # the cupy module itself (array type, devices, cupyx)
@@ -65,7 +69,8 @@ def _load_strict():
     return _strict_module
 
 
-def _load_cupy():
+def load_cupy():
+    """The ``cupy`` module, imported on first use; a :class:`BackendError` saying why when it cannot be used."""
     global _cupy_module
     if _cupy_module is None:
         try:
@@ -92,7 +97,7 @@ def _load_cupy():
 def cupy_available() -> tuple[bool, str]:
     """(True, '') when the cupy backend can be used, else (False, the reason)."""
     try:
-        _load_cupy()
+        load_cupy()
     except BackendError as exc:
         return False, str(exc)
     return True, ""
@@ -108,7 +113,7 @@ def _resolve(name: str, device):
         if isinstance(device, str):
             device = xp.Device(device)
         return xp, device
-    cupy = _load_cupy()
+    cupy = load_cupy()
     if device is not None and not isinstance(device, cupy.cuda.Device):
         device = cupy.cuda.Device(int(device))
     return _cupy_namespace, device
@@ -121,7 +126,7 @@ class _BackendSwitch(contextlib.AbstractContextManager):
         self._previous = previous
 
     def __exit__(self, *exc):
-        _state.name, _state.xp, _state.device = self._previous
+        _state.name, _state.xp, _state.device, _state.backend_from_env = self._previous
         return False
 
 
@@ -133,29 +138,69 @@ def use_backend(name: str, device=None) -> _BackendSwitch:
 
         with rnnlab.use_backend("strict", device="device1"):
             ...
+
+    It overrides ``RNNLAB_BACKEND`` and ``RNNLAB_DEVICE``, which are read only when the active backend is
+    first used without a ``use_backend`` before it.
     """
     xp, dev = _resolve(name, device)
-    previous = (_state.name, _state.xp, _state.device)
+    previous = (_state.name, _state.xp, _state.device, _state.backend_from_env)
     if name == "cupy" and dev is not None:
         dev.use()
-    _state.name, _state.xp, _state.device = name, xp, dev
+    _state.name, _state.xp, _state.device, _state.backend_from_env = name, xp, dev, False
     return _BackendSwitch(previous)
 
 
+def _backend_state() -> _State:
+    """The state, once ``RNNLAB_BACKEND`` (and ``RNNLAB_DEVICE``) have been applied when no use_backend came first."""
+    if _state.backend_from_env:
+        _backend_from_environment()
+    return _state
+
+
+def _backend_from_environment() -> None:
+    name = os.environ.get("RNNLAB_BACKEND") or ""
+    device = os.environ.get("RNNLAB_DEVICE") or None
+    if name:
+        if name not in BACKENDS:
+            raise BackendError(f"RNNLAB_BACKEND: unknown backend {name!r}; expected one of {', '.join(BACKENDS)} "
+                               "(or unset it, or pass --backend)")
+        try:
+            use_backend(name, device=device)
+        except BackendError as exc:
+            raise BackendError(f"RNNLAB_BACKEND={name}: {exc}") from None
+        except (ValueError, TypeError) as exc:
+            raise BackendError(f"RNNLAB_DEVICE: {device!r} is not a device of backend {name!r} ({exc})") from None
+    _state.backend_from_env = False
+
+
+def snapshot():
+    """The active backend, device and default dtype (and whether the environment is still to be read), as a
+    token for :func:`restore`. Reads no environment variable."""
+    return tuple(getattr(_state, f) for f in _FIELDS)
+
+
+def restore(token) -> None:
+    """Make the state saved by :func:`snapshot` active again."""
+    for field, value in zip(_FIELDS, token):
+        setattr(_state, field, value)
+
+
 def current_backend() -> str:
-    return _state.name
+    return _backend_state().name
 
 
 def active_namespace() -> ModuleType:
     """The namespace of the active backend (for creating new arrays)."""
-    return _state.xp
+    return _backend_state().xp
 
 
 def active_device():
-    return _state.device
+    return _backend_state().device
 
 
-def _namespace_of(a) -> ModuleType | None:
+def namespace_of(a) -> ModuleType | None:
+    """The namespace of a backend array ``a`` (numpy, array_api_strict, or CuPy's compat namespace); None for
+    anything else (Python numbers, lists, Tensors)."""
     t = type(a)
     if t is _np.ndarray or isinstance(a, _np.generic):
         return _np
@@ -167,7 +212,7 @@ def _namespace_of(a) -> ModuleType | None:
 
 
 def _describe(a) -> str:
-    xp = _namespace_of(a)
+    xp = namespace_of(a)
     name = {_np: "numpy"}.get(xp) or ("strict" if xp is _strict_module else "cupy")
     dev = device_of(a)
     return name if dev is None else f"{name} on {dev}"
@@ -182,7 +227,7 @@ def get_namespace(*arrays, op="operation") -> ModuleType:
     found = None
     first = None
     for a in arrays:
-        xp = _np if type(a) is _np.ndarray else _namespace_of(a)
+        xp = _np if type(a) is _np.ndarray else namespace_of(a)
         if xp is None:
             continue
         if found is None:
@@ -192,7 +237,7 @@ def get_namespace(*arrays, op="operation") -> ModuleType:
             raise BackendError(f"{name}: arrays from different backends or devices cannot be mixed "
                                f"({_describe(first)} and {_describe(a)}); move them with "
                                "rnnlab.asarray(x, like=...) first")
-    return found if found is not None else _state.xp
+    return found if found is not None else _backend_state().xp
 
 
 def device_of(a):
@@ -235,9 +280,10 @@ def asarray(x, like=None, dtype=None, copy=None):
         xp = get_namespace(like)
         device = device_of(like)
     else:
-        xp, device = _state.xp, _state.device
+        state = _backend_state()
+        xp, device = state.xp, state.device
     dt = _dtype_in(xp, dtype)
-    src = _namespace_of(x)
+    src = namespace_of(x)
     if src is not None and src is not xp:
         x = to_numpy(x)
     if xp is _np:
@@ -254,7 +300,7 @@ def asarray(x, like=None, dtype=None, copy=None):
 def to_numpy(x):
     """Copy an array of any backend (or a Tensor's data) to a NumPy array on the host."""
     data = getattr(x, "data", x) if not isinstance(x, (_np.ndarray, _np.generic)) else x
-    xp = _namespace_of(data)
+    xp = namespace_of(data)
     if xp is None or xp is _np:
         return _np.asarray(data)
     if xp is _strict_module:
@@ -267,16 +313,22 @@ def set_default_dtype(dtype) -> None:
     name = _dtype_name(dtype) if not isinstance(dtype, str) else dtype
     if name not in ("float32", "float64"):
         raise ValueError(f"set_default_dtype: dtype must be 'float32' or 'float64', got {dtype!r}")
-    _state.dtype_name = name
+    _state.dtype_name, _state.dtype_from_env = name, False
 
 
 def default_dtype_name() -> str:
+    """'float32' or 'float64': ``RNNLAB_DTYPE`` when set and no set_default_dtype came first, else float32."""
+    if _state.dtype_from_env:
+        dtype = os.environ.get("RNNLAB_DTYPE")
+        if dtype and dtype not in ("float32", "float64"):
+            raise BackendError(f"RNNLAB_DTYPE: dtype must be 'float32' or 'float64', got {dtype!r}")
+        _state.dtype_name, _state.dtype_from_env = dtype or _state.dtype_name, False
     return _state.dtype_name
 
 
 def get_default_dtype(xp=None):
     """The default floating dtype as an object of namespace ``xp`` (the active one when omitted)."""
-    return getattr(xp or _state.xp, _state.dtype_name)
+    return getattr(xp or active_namespace(), default_dtype_name())
 
 
 def complete_index(index, ndim: int):
@@ -311,7 +363,7 @@ def index_add(xp, shape, index, values):
         size *= n
     device = values.device
     positions = xp.reshape(xp.arange(size, device=device), shape)
-    if _namespace_of(index) is not None:     # one 1-D integer array: rows
+    if namespace_of(index) is not None:     # one 1-D integer array: rows
         positions = xp.take(positions, index, axis=0)
     else:
         positions = positions[complete_index(index, len(shape))]
@@ -319,18 +371,6 @@ def index_add(xp, shape, index, values):
     onehot = xp.astype(flat_pos[:, None] == xp.arange(size, device=device)[None, :], values.dtype)
     flat = xp.matmul(xp.reshape(values, (1, -1)), onehot)
     return xp.reshape(flat, shape)
-
-
-def _from_environment():
-    name = os.environ.get("RNNLAB_BACKEND")
-    if name:
-        use_backend(name, device=os.environ.get("RNNLAB_DEVICE") or None)
-    dtype = os.environ.get("RNNLAB_DTYPE")
-    if dtype:
-        set_default_dtype(dtype)
-
-
-_from_environment()
 
 
 def device_kwargs(a) -> dict:

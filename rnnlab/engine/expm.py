@@ -24,7 +24,7 @@ import math
 
 from . import backend
 from .function import Function
-from .tensor import _is_floating
+from .tensor import is_floating
 
 __all__ = ["Expm", "expm", "expm_array", "expm_frechet_array"]
 
@@ -43,7 +43,7 @@ _PADE = {m: _pade_coefficients(m) for m in _THETA}
 def _check_square(where: str, name: str, a) -> None:
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise ValueError(f"{where}: {name} must be a square matrix of shape (n, n), got shape {tuple(a.shape)}")
-    if not _is_floating(backend.get_namespace(a), a.dtype):
+    if not is_floating(a):
         raise TypeError(f"{where}: {name} must have a real floating dtype (float32 or float64), got {a.dtype}")
 
 

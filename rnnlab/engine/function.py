@@ -5,26 +5,36 @@ of the outputs, dL/dy, to the gradients of the inputs, dL/dx = (dy/dx)^T dL/dy, 
 Calling a function on tensors runs ``forward`` and, when gradients are wanted, records the node: it keeps
 its inputs (strong references, so the graph stays alive as long as its output does) and its outputs by
 weak reference (so an output that nobody holds is freed, and with it the part of the graph only it used).
+
+A node belongs to one graph: calling the same instance a second time would overwrite what its first call
+saved for backward, so it is refused (:class:`~rnnlab.engine.errors.FunctionError`); make a new instance
+per call, as the operators do.
 """
 from __future__ import annotations
 
 import weakref
 
-from . import backend
-from . import tensor as _tensor
-from .tensor import Tensor, as_tensor
+from . import backend, grad_mode
+from .errors import FunctionError
+from .tensor import Tensor, as_tensor, is_floating
 
 
 class Function:
     """Base class of every differentiable operation.
 
     Subclasses implement ``forward(*arrays) -> array | tuple`` and ``backward(*grads) -> array | tuple``,
-    with one gradient (or None) per input. ``self.xp`` is the inputs' namespace during both.
+    with one gradient (or None) per input, each of its input's shape (a broadcasting operation sums its
+    gradient back to the input's shape itself). ``self.xp`` is the inputs' namespace during both.
     Save what backward needs as attributes in ``forward``.
+
+    Attributes of a recorded node: ``inputs`` (Tensors), ``outputs`` (weak references to the output Tensors),
+    ``generation``, ``output_specs`` (for a function of several outputs: ``(shape, dtype, device kwargs)``
+    of each, from which backward makes zeros for an output that did not lead to the loss) and ``released``.
     """
 
     inputs = None
     outputs = None
+    output_specs = None
     released = False    # set once backward has run and the node has dropped what it held
     name: str | None = None
 
@@ -33,8 +43,12 @@ class Function:
 
         Inputs that are not Tensors (Python numbers, host data) become constants beside the first
         floating-point Tensor. Errors of the array library are re-raised prefixed with the operation's
-        name and the input shapes.
+        name and the input shapes. Raises FunctionError when this instance is already part of a graph.
         """
+        if self.inputs is not None:     # recorded before (a released node keeps inputs = ())
+            raise FunctionError(f"{type(self).__name__}: this Function instance was already called in a graph; "
+                                f"calling it again would overwrite what backward needs, so make a new instance "
+                                f"per call ({type(self).__name__}()(...))")
         tensors = inputs
         for x in inputs:
             if not isinstance(x, Tensor):
@@ -56,20 +70,20 @@ class Function:
                 wrapped = next(t for t in (ValueError, TypeError, IndexError) if isinstance(exc, t))(text)
             raise wrapped from exc
         needs_grad = False
-        if _tensor._grad_enabled:
+        if grad_mode.enabled:
             for t in tensors:
                 if t.requires_grad:
                     needs_grad = True
                     break
         if type(ys) is not tuple:
-            out = Tensor._from_op(ys, needs_grad)
+            out = Tensor.wrap(ys, needs_grad)
             if needs_grad:
                 self._record(tensors, (out,))
             return out
-        outputs = tuple(Tensor._from_op(y, needs_grad) for y in ys)
+        outputs = tuple(Tensor.wrap(y, needs_grad) for y in ys)
         if needs_grad:
             self._record(tensors, outputs)
-            self._out_meta = [(y.shape, y.dtype, backend.device_kwargs(y)) for y in ys]
+            self.output_specs = [(y.shape, y.dtype, backend.device_kwargs(y)) for y in ys]
         return outputs
 
     def _record(self, tensors, outputs) -> None:
@@ -95,10 +109,12 @@ class Function:
     def backward(self, *gys):
         raise NotImplementedError
 
-    def _release(self) -> None:
-        """Drop everything the node holds (inputs, saved arrays) once its backward has run."""
+    def release(self) -> None:
+        """Drop everything the node holds (inputs, saved arrays); the backward walk calls it once the
+        node's backward has run, unless ``retain_graph``."""
         self.__dict__.clear()
         self.released = True
+        self.inputs = ()
 
     def __repr__(self):
         return f"<{type(self).__name__} generation={getattr(self, 'generation', '?')}>"
@@ -108,8 +124,8 @@ def _as_tensors(inputs) -> list:
     """Inputs as Tensors; Python scalars and host data join the first floating Tensor's backend and dtype."""
     like = None
     for x in inputs:
-        if isinstance(x, Tensor) and (like is None or _tensor.is_floating(x.data)):
+        if isinstance(x, Tensor) and (like is None or is_floating(x.data)):
             like = x.data
-            if _tensor.is_floating(like):
+            if is_floating(like):
                 break
     return [x if isinstance(x, Tensor) else as_tensor(x, like=like) for x in inputs]

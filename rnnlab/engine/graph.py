@@ -2,9 +2,9 @@
 
 Three tools for reading what ``backward()`` does, none of which changes it:
 
-* :func:`to_dot` -- the graph behind a tensor as Graphviz DOT text: tensors (ellipses: name, shape, dtype)
-  and functions (boxes: name, generation, and the position in which backward runs them), with edges
-  input -> function -> output. Pure text; Graphviz is not needed to produce it.
+* :func:`to_dot` -- the graph behind a tensor as Graphviz DOT text: tensors (ellipses: name, shape, dtype,
+  and with ``grads`` their gradient) and functions (boxes: name, generation, and the position in which
+  backward runs them), with edges input -> function -> output. Pure text; Graphviz is not needed for it.
 * :func:`render` -- the same graph drawn to a PNG (or SVG, PDF) by Graphviz's ``dot`` program.
 * :func:`trace_backward` -- the reverse sweep done step by step, as ``backward()`` does it (functions
   popped newest generation first, ties in the order they were queued), recording for each function the
@@ -17,17 +17,19 @@ Three tools for reading what ``backward()`` does, none of which changes it:
     print(trace)               # one line per function, in the order backward runs them
 
 :func:`backward_order` gives just that order (the functions), without computing any gradient.
+
+None of them walks the graph its own way: they watch the engine's walk,
+:func:`~rnnlab.engine.tensor.backward_walk`, through its ``observe`` and ``deliver`` hooks.
 """
 from __future__ import annotations
 
-import heapq
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import backend
-from .tensor import Tensor, root_gradient
+from .tensor import Tensor, backward_walk, check_alive, root_gradient
 
 __all__ = ["to_dot", "render", "trace_backward", "backward_order", "BackwardStep", "BackwardTrace",
            "function_name"]
@@ -46,46 +48,17 @@ def _check_root(tensor, owner: str) -> None:
                         f"{type(tensor).__name__}")
 
 
-def _check_alive(f, owner: str) -> None:
-    if f.released:
-        raise RuntimeError(f"{owner}: part of this graph was already freed by backward(); build the graph "
-                           "again, or call backward(retain_graph=True) to keep it")
+def _ignore(tensor, g) -> None:
+    """A ``deliver`` hook that writes no ``.grad``."""
 
 
-# ---------------------------------------------------------------------------------------------- the walk
-class _Queue:
-    """The engine's backward queue (``_push`` in tensor.py): functions popped newest generation first,
-    ties in the order they were queued; each function queued once."""
-
-    def __init__(self, owner: str):
-        self.owner, self.heap, self.queued = owner, [], set()
-
-    def push(self, f) -> None:
-        _check_alive(f, self.owner)
-        if id(f) not in self.queued:
-            self.queued.add(id(f))
-            heapq.heappush(self.heap, (-f.generation, len(self.queued), f))
-
-    def pop(self):
-        return heapq.heappop(self.heap)[2]
-
-    def __bool__(self) -> bool:
-        return bool(self.heap)
-
-
-def _walk(root: Tensor, owner: str):
-    """The backward walk of ``_run_backward`` without gradients: yields each function in the order backward
-    would run it, assuming every function passes a gradient to every input that requires grad (which all
-    of rnnlab's functions do)."""
-    queue = _Queue(owner)
+def _order(root: Tensor, owner: str) -> list:
+    """The functions of ``root``'s graph in the order the engine's walk runs them, without running them."""
+    order = []
     if root.creator is not None:
-        queue.push(root.creator)
-    while queue:
-        f = queue.pop()
-        yield f
-        for x in f.inputs:
-            if x.requires_grad and x.creator is not None:
-                queue.push(x.creator)
+        backward_walk([(root, root.data)], retain_graph=True, observe=lambda f, gys, gxs: order.append(f),
+                      deliver=_ignore, compute=False, op=owner)
+    return order
 
 
 def backward_order(tensor) -> list:
@@ -95,7 +68,7 @@ def backward_order(tensor) -> list:
     leaf. Raises RuntimeError when the graph was freed by an earlier backward().
     """
     _check_root(tensor, "backward_order")
-    return list(_walk(tensor, "backward_order"))
+    return _order(tensor, "backward_order")
 
 
 # ---------------------------------------------------------------------------------------------- DOT
@@ -110,7 +83,7 @@ def _collect(root: Tensor, owner: str):
         f = todo.pop(0)
         if id(f) in functions:
             continue
-        _check_alive(f, owner)
+        check_alive(f, owner)
         functions[id(f)] = f
         for ref in f.outputs:
             out = ref()
@@ -125,42 +98,59 @@ def _collect(root: Tensor, owner: str):
     return tensors, functions, edges
 
 
-def _tensor_label(t: Tensor, name: str | None, values: bool) -> str:
+def _tensor_label(t: Tensor, name: str | None, values: bool, grads) -> str:
     dtype = str(t.dtype).rsplit(".", 1)[-1]
     head = name or ("" if t.creator is not None else ("leaf" if t.requires_grad else "constant"))
     lines = [head] if head else []
     lines.append(f"{t.shape} {dtype}")
     if values and t.size == 1:
-        lines.append(f"= {float(backend.to_numpy(t.data).reshape(-1)[0]):.4g}")
+        lines.append(f"= {_scalar(t.data):.4g}")
+    if grads is not False and t.requires_grad:
+        g = t.grad if grads is True else grads.grad(t)
+        if g is None:
+            lines.append("grad -")
+        else:
+            lines.append(f"grad = {_scalar(g):.4g}" if t.size == 1 else f"|grad| = {_norm(g):.4g}")
     return "\\n".join(lines)
+
+
+def _scalar(a) -> float:
+    return float(backend.to_numpy(a).reshape(-1)[0])
 
 
 def _quote(text: str) -> str:
     return '"' + text.replace('"', '\\"') + '"'
 
 
-def to_dot(tensor, names: dict | None = None, values: bool = False, order: bool = True) -> str:
+def to_dot(tensor, names: dict | None = None, values: bool = False, order: bool = True, grads=False) -> str:
     """Graphviz DOT text of the graph that computed ``tensor``.
 
     Tensors are ellipses labelled with their name (``names``: a dict {name: Tensor}, else the tensor's
     ``name`` attribute; unnamed leaves say 'leaf', inputs without gradient 'constant'), shape and dtype, and
-    with ``values`` their value when they hold one element. Functions are boxes labelled with their name and
+    with ``values`` their value when they hold one element. ``grads`` adds the gradient of every tensor that
+    requires grad ('grad = g' for one element, '|grad| = ||g||_2' otherwise, 'grad -' where there is none):
+    ``True`` shows ``.grad`` as ``backward(retain_graph=True)`` left it (leaves, and intermediate tensors that
+    asked ``retain_grad()``); a :class:`BackwardTrace` shows the trace's dL/dt for every tensor, without any
+    backward. Functions are boxes labelled with their name and
     generation and, with ``order``, '#k': the k-th function backward runs (1-based). Edges run input ->
     function -> output, in the forward direction. Tensors the program no longer holds (an unused output of a
     multi-output function) are left out. Raises TypeError for a non-Tensor and RuntimeError for a graph that
     backward() has freed.
     """
     _check_root(tensor, "to_dot")
+    if not (grads is True or grads is False or isinstance(grads, BackwardTrace)):
+        raise TypeError(f"to_dot: grads must be True, False or a BackwardTrace (from trace_backward), got "
+                        f"{type(grads).__name__}")
     labels = {id(t): n for n, t in (names or {}).items()}
     tensors, functions, edges = _collect(tensor, "to_dot")
-    rank = {id(f): k for k, f in enumerate(_walk(tensor, "to_dot"), 1)} if order else {}
+    rank = {id(f): k for k, f in enumerate(_order(tensor, "to_dot"), 1)} if order else {}
     ids = {}
     lines = ["digraph rnnlab {", "  rankdir=TB;", '  node [fontname="Helvetica", fontsize=11];']
     for k, (key, t) in enumerate(tensors.items()):
         ids[key] = f"t{k}"
         style = ', style="dashed"' if not t.requires_grad else ""
         fill = ', style="filled", fillcolor="#fde2b8"' if key == id(tensor) else ""
-        label = _tensor_label(t, labels.get(key, t.name), values)
+        label = _tensor_label(t, labels.get(key, t.name), values, grads)
         lines.append(f"  t{k} [shape=ellipse, label={_quote(label)}{style or fill}];")
     for k, (key, f) in enumerate(functions.items()):
         ids[key] = f"f{k}"
@@ -175,7 +165,7 @@ def to_dot(tensor, names: dict | None = None, values: bool = False, order: bool 
 
 
 def render(tensor, path, names: dict | None = None, values: bool = False, order: bool = True,
-           dpi: int | None = None) -> Path:
+           dpi: int | None = None, grads=False) -> Path:
     """Draw ``tensor``'s graph (as :func:`to_dot`) to ``path`` with Graphviz; the format is the file's
     suffix: .png, .svg or .pdf. ``dpi``: resolution of a PNG (Graphviz's default, 96, when None).
     Returns the path. Needs the ``dot`` program: RuntimeError otherwise (and when ``dot`` fails)."""
@@ -184,7 +174,7 @@ def render(tensor, path, names: dict | None = None, values: bool = False, order:
     if fmt not in RENDER_FORMATS:
         raise ValueError(f"render: the file name must end in one of {', '.join('.' + f for f in RENDER_FORMATS)} "
                          f"(the format to draw), got {path.name!r}")
-    text = to_dot(tensor, names=names, values=values, order=order)
+    text = to_dot(tensor, names=names, values=values, order=order, grads=grads)
     dot = shutil.which("dot")
     if dot is None:
         raise RuntimeError("render: Graphviz's 'dot' program is not installed (apt-get install graphviz, or "
@@ -277,24 +267,8 @@ def trace_backward(tensor, grad=None) -> BackwardTrace:
     grad = root_gradient(tensor, grad, "trace_backward")
     grads: dict[int, tuple] = {id(tensor): (tensor, grad)}     # id -> (tensor, total dL/dtensor so far)
     steps = []
-    queue = _Queue("trace_backward")
-    if tensor.creator is not None:
-        queue.push(tensor.creator)
-    while queue:
-        f = queue.pop()
-        entries = [grads.get(id(ref())) if ref() is not None else None for ref in f.outputs]
-        if all(e is None for e in entries):     # no output leads to the root: backward skips it too
-            continue
-        gys = []
-        for k, e in enumerate(entries):         # only a multi-output function can miss some (it kept _out_meta)
-            if e is None:
-                shape, dtype, device = f._out_meta[k]
-                gys.append(f.xp.zeros(shape, dtype=dtype, **device))
-            else:
-                gys.append(e[1])
-        gxs = f.backward(*gys)
-        if type(gxs) is not tuple:
-            gxs = (gxs,)
+
+    def observe(f, gys, gxs):
         passed = []
         for x, gx in zip(f.inputs, gxs):
             if gx is None or not x.requires_grad:
@@ -303,8 +277,9 @@ def trace_backward(tensor, grad=None) -> BackwardTrace:
             passed.append(_norm(gx))
             entry = grads.get(id(x))
             grads[id(x)] = (x, gx if entry is None else entry[1] + gx)
-            if x.creator is not None:
-                queue.push(x.creator)
         steps.append(BackwardStep(len(steps) + 1, function_name(f), f.generation,
                                   tuple(_shape(g) for g in gys), tuple(_norm(g) for g in gys), tuple(passed)))
+
+    if tensor.creator is not None:
+        backward_walk([(tensor, grad)], retain_graph=True, observe=observe, deliver=_ignore, op="trace_backward")
     return BackwardTrace(steps, grads)

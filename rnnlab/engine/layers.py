@@ -81,15 +81,9 @@ class BatchNorm(Module):
             self.running_mean = (1 - m) * self.running_mean + m * batch_mean
             self.running_var = (1 - m) * self.running_var + m * unbiased
         else:
-            centered = x - Tensor._from_op(self.running_mean, False)
-            var = Tensor._from_op(self.running_var, False)
+            centered = x - Tensor.wrap(self.running_mean, False)
+            var = Tensor.wrap(self.running_var, False)
         return centered / ops.sqrt(var + self.eps) * self.weight + self.bias
-
-    def __setattr__(self, name, value):
-        if name in ("running_mean", "running_var") and name in self.__dict__:
-            object.__setattr__(self, name, value)
-        else:
-            super().__setattr__(name, value)
 
 
 class Dropout(Module):
@@ -113,7 +107,7 @@ class Dropout(Module):
             shape[self.shared_axis] = 1
         keep = self.rng.random(tuple(shape)) >= self.p
         mask = backend.asarray(keep / (1.0 - self.p), like=x.data, dtype=x.dtype)
-        return x * Tensor._from_op(mask, False)
+        return x * Tensor.wrap(mask, False)
 
 
 def _check_positive(layer, **sizes):

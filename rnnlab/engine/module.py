@@ -18,7 +18,8 @@ class Module:
     """Base class of layers and models.
 
     Assigning a :class:`Parameter`, a Module or a list of Modules to an attribute registers it;
-    ``register_buffer`` registers non-trainable state (such as batch-norm running statistics).
+    ``register_buffer`` registers non-trainable state (such as batch-norm running statistics), and a buffer
+    stays registered when a new array is assigned to it (``self.running_mean = ...``).
     ``parameters()``, ``named_parameters()``, ``state_dict()`` / ``load_state_dict()``,
     ``train()`` / ``eval()`` and ``to(backend)`` then work over the whole tree.
     """
@@ -32,6 +33,9 @@ class Module:
     def __setattr__(self, name, value):
         if "_params" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
+        if name in self._buffers and backend.namespace_of(value) is not None:
+            object.__setattr__(self, name, value)     # a buffer given a new array stays a buffer
+            return
         for registry in (self._params, self._modules, self._buffers):
             registry.pop(name, None)
         if isinstance(value, Parameter):
@@ -44,6 +48,7 @@ class Module:
         object.__setattr__(self, name, value)
 
     def register_buffer(self, name: str, array) -> None:
+        """Register ``array`` (a backend array) as non-trainable state: saved by ``state_dict``, moved by ``to``."""
         self._buffers[name] = True
         object.__setattr__(self, name, array)
 

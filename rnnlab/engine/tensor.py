@@ -8,40 +8,15 @@ The walk is a loop over a heap, never a recursion: a 10,000-step unrolled sequen
 """
 from __future__ import annotations
 
-import contextlib
 import heapq
+import re
 
 from . import backend
+from .errors import FunctionError, TensorDataError
+from .grad_mode import enable_grad, grad_enabled, no_grad  # noqa: F401  (part of this module's API)
 
-_grad_enabled = True
 _new = object.__new__
 _ndarray, _generic, _host_asarray = backend.host.ndarray, backend.host.generic, backend.host.asarray
-
-
-def grad_enabled() -> bool:
-    return _grad_enabled
-
-
-@contextlib.contextmanager
-def no_grad():
-    """Run a block without recording the graph (evaluation, optimizer updates)."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
-
-
-@contextlib.contextmanager
-def enable_grad():
-    """Record the graph inside a block even where an outer ``no_grad`` turned recording off."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, True
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
 
 
 _floating_dtypes: dict = {}   # dtype -> whether it is a real floating dtype (asked once per dtype)
@@ -59,16 +34,13 @@ def is_floating(data) -> bool:
     return known
 
 
-def _is_floating(xp, dtype) -> bool:
-    """Whether ``dtype`` of namespace ``xp`` is a real floating dtype (kept for callers that hold a dtype)."""
-    return bool(xp.isdtype(dtype, "real floating") if hasattr(xp, "isdtype") else dtype.kind == "f")
-
-
 class Tensor:
     """An array with an optional gradient.
 
     ``Tensor(data, requires_grad=False)``: ``data`` is a backend array (kept as it is) or Python /
-    NumPy data (copied to the active backend; Python floats take the default dtype).
+    NumPy data (copied to the active backend; Python floats take the default dtype). Data that holds no
+    numbers (None, a ragged nested list, strings, other objects) is refused with a
+    :class:`~rnnlab.engine.errors.TensorDataError`.
 
     Attributes: ``data`` (backend array), ``grad`` (backend array or None, accumulated by ``backward``
     until cleared), ``requires_grad``, ``creator`` (the Function that made it, None for a leaf),
@@ -82,9 +54,9 @@ class Tensor:
     def __init__(self, data, requires_grad: bool = False, name: str | None = None):
         if isinstance(data, Tensor):
             data = data.data
-        if backend._namespace_of(data) is None or (
-                backend._namespace_of(data) is not backend.active_namespace()
-                and backend.current_backend() != "numpy"):
+        xp = backend.namespace_of(data)
+        if xp is None or xp is backend.host or (
+                xp is not backend.active_namespace() and backend.current_backend() != "numpy"):
             data = _from_python(data)
         self.data = data
         self.grad = None
@@ -97,7 +69,9 @@ class Tensor:
             self.requires_grad_(True)
 
     @classmethod
-    def _from_op(cls, data, requires_grad: bool) -> "Tensor":
+    def wrap(cls, data, requires_grad: bool = False) -> "Tensor":
+        """A Tensor around backend array ``data`` as it is: no copy, no conversion, no check (what
+        operations return; a NumPy scalar becomes a 0-d array). ``requires_grad`` holds only for floating data."""
         t = _new(cls)
         if type(data) is not _ndarray and isinstance(data, _generic):
             data = _host_asarray(data)
@@ -109,6 +83,8 @@ class Tensor:
         t._retain = False
         t.requires_grad = requires_grad and is_floating(data)
         return t
+
+    _from_op = wrap    # the former name, until every caller says wrap
 
     # ------------------------------------------------------------------ properties
     @property
@@ -161,7 +137,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """A new leaf sharing this tensor's data, cut from the graph (gradients stop here)."""
-        return Tensor._from_op(self.data, False)
+        return Tensor.wrap(self.data, False)
 
     def zero_grad(self) -> None:
         self.grad = None
@@ -190,7 +166,7 @@ class Tensor:
         if self.creator is None:
             self._accumulate(grad)
             return
-        _run_backward([(self, grad)], retain_graph)
+        backward_walk([(self, grad)], retain_graph)
 
     def _accumulate(self, g) -> None:
         """grad += g; the first gradient is copied, so that ``.grad`` is this tensor's own array."""
@@ -220,19 +196,35 @@ def root_gradient(tensor: Tensor, grad, op: str):
     return grad
 
 
-def _run_backward(roots, retain_graph: bool) -> None:
+def backward_walk(roots, retain_graph: bool = False, observe=None, deliver=None, compute: bool = True,
+                  op: str = "backward") -> None:
     """The reverse sweep: pop functions newest-generation first, push each input's creator once.
 
-    ``pending`` holds, for every non-leaf tensor that has received gradient but whose creator has not run
-    yet, the tensor (kept alive here, since its creator holds it only by weak reference) and the sum of
-    the gradients it received so far.
+    ``roots``: (tensor, dL/d(tensor)) pairs. ``pending`` holds, for every non-leaf tensor that has received
+    gradient but whose creator has not run yet, the tensor (kept alive here, since its creator holds it only
+    by weak reference) and the sum of the gradients it received so far. A function none of whose outputs
+    leads to the roots is skipped; an output that does not gets zeros.
+
+    Every gradient a function returns is checked: one per input, each of its input's shape (else a
+    :class:`~rnnlab.engine.errors.FunctionError` naming the function, the input and both shapes).
+
+    Hooks let tools watch this walk instead of writing it again (``rnnlab.engine.graph`` does):
+
+    * ``observe(f, gys, gxs)`` is called after each function's backward, with the gradients it received
+      (one per output) and those it returned (one per input, None where none);
+    * ``deliver(t, g)`` is called instead of adding ``g`` into ``t.grad``: for a leaf once per gradient it
+      receives, for a tensor that asked ``retain_grad`` once with its total;
+    * ``compute=False`` runs no backward at all: every input that requires grad is handed its own data as a
+      stand-in gradient, so the walk visits the functions in the same order at the cost of a few additions.
+
+    ``op`` names the caller in errors.
     """
     pending: dict[int, tuple] = {}   # id(tensor) -> (tensor, summed gradient)
     heap: list = []
     queued: set[int] = set()
     for t, g in roots:
         pending[id(t)] = (t, g)
-        _push(heap, queued, t.creator)
+        _push(heap, queued, t.creator, op)
 
     while heap:
         f = heapq.heappop(heap)[2]
@@ -246,38 +238,65 @@ def _run_backward(roots, retain_graph: bool) -> None:
                 missing += 1
                 continue
             if out._retain:
-                out._accumulate(entry[1])
+                out._accumulate(entry[1]) if deliver is None else deliver(out, entry[1])
             gys.append(entry[1])
         if missing:
             if missing == len(gys):     # no output of f leads to the root
                 if not retain_graph:
-                    f._release()
+                    f.release()
                 continue
             gys = [g if g is not None else f.xp.zeros(shape, dtype=dtype, **device)
-                   for g, (shape, dtype, device) in zip(gys, f._out_meta)]
-        gxs = f.backward(*gys)
+                   for g, (shape, dtype, device) in zip(gys, f.output_specs)]
+        gxs = f.backward(*gys) if compute else tuple(x.data if x.requires_grad else None for x in f.inputs)
         if type(gxs) is not tuple:
-            gxs = (gxs,)
-        for x, gx in zip(f.inputs, gxs):
+            gxs = tuple(gxs) if type(gxs) is list else (gxs,)
+        inputs = f.inputs
+        if len(gxs) != len(inputs):
+            raise FunctionError(f"{type(f).__name__}.backward returned {len(gxs)} gradient"
+                                f"{'' if len(gxs) == 1 else 's'} for {len(inputs)} input"
+                                f"{'' if len(inputs) == 1 else 's'}; return one per input (None for an input "
+                                "that gets no gradient)")
+        for x, gx in zip(inputs, gxs):
             if gx is None or not x.requires_grad:
                 continue
+            try:
+                wrong = gx.shape != x.data.shape
+            except AttributeError:
+                wrong = True
+            if wrong:
+                raise _wrong_shape(f, inputs, gxs, x, gx)
             creator = x.creator
             if creator is None:
-                x._accumulate(gx)
+                x._accumulate(gx) if deliver is None else deliver(x, gx)
                 continue
             entry = pending.get(id(x))
             pending[id(x)] = (x, gx if entry is None else entry[1] + gx)
             if id(creator) not in queued:
-                _push(heap, queued, creator)
+                _push(heap, queued, creator, op)
+        if observe is not None:
+            observe(f, gys, gxs)
         if not retain_graph:
-            f._release()
+            f.release()
 
 
-def _push(heap: list, queued: set, f) -> None:
-    """Queue function ``f`` for its backward (once), ordered by decreasing generation, then first come."""
+def _wrong_shape(f, inputs, gxs, x, gx) -> FunctionError:
+    k = next(k for k, (a, b) in enumerate(zip(inputs, gxs)) if a is x and b is gx)
+    got = f"shape {tuple(gx.shape)}" if hasattr(gx, "shape") else f"a {type(gx).__name__}"
+    return FunctionError(f"{type(f).__name__}.backward: the gradient for input {k} has {got}, expected that "
+                         f"input's shape {tuple(x.data.shape)} (a broadcasting operation sums its gradient "
+                         "back to the input's shape)")
+
+
+def check_alive(f, op: str) -> None:
+    """Raise RuntimeError, naming ``op``, when function ``f`` was released by an earlier backward."""
     if f.released:
-        raise RuntimeError("backward: part of this graph was already freed by an earlier backward(); "
-                           "pass retain_graph=True to the first backward() to walk it twice")
+        raise RuntimeError(f"{op}: part of this graph was already freed by backward(); pass retain_graph=True "
+                           "to the first backward() to walk it again, or build the graph again")
+
+
+def _push(heap: list, queued: set, f, op: str) -> None:
+    """Queue function ``f`` for its backward (once), ordered by decreasing generation, then first come."""
+    check_alive(f, op)
     if id(f) not in queued:
         queued.add(id(f))
         heapq.heappush(heap, (-f.generation, len(queued), f))
@@ -289,14 +308,33 @@ def _own(g):
 
 
 def _from_python(data):
-    """Host data (lists, scalars, NumPy arrays) or another backend's array, moved to the active backend."""
+    """Host data (lists, scalars, NumPy arrays) or another backend's array, moved to the active backend.
+
+    Python data becomes an array of the default float dtype when it holds floats; a NumPy array keeps its
+    dtype. Anything that is not numbers is refused with a TensorDataError."""
     host = backend.host
-    if backend._namespace_of(data) is None:
-        arr = host.asarray(data)
-        if arr.dtype.kind == "f" or arr.dtype.kind == "O":
+    xp = backend.namespace_of(data)
+    if xp is None or xp is host:
+        if data is None:
+            raise TensorDataError("Tensor: cannot make a tensor from None; pass a number, a nested list of "
+                                  "numbers or an array")
+        try:
+            arr = host.asarray(data)
+        except ValueError as exc:
+            depth = re.search(r"inhomogeneous shape after (\d+) dim", str(exc))
+            what = f"its rows at depth {depth.group(1)} have different lengths" if depth else str(exc)
+            raise TensorDataError(f"Tensor: cannot make a tensor from a ragged nested {type(data).__name__}: "
+                                  f"{what}; nested lists must be rectangular") from None
+        kind = arr.dtype.kind
+        if kind not in "biuf":
+            if kind == "O":
+                kinds = sorted({type(v).__name__ for v in arr.reshape(-1).tolist()
+                                if not isinstance(v, (bool, int, float))})
+                raise TensorDataError(f"Tensor: cannot make a tensor from data holding {', '.join(kinds) or 'Python objects'} "
+                                      "(dtype object); every element must be a number")
+            raise TensorDataError(f"Tensor: cannot make a tensor from data of dtype {arr.dtype}")
+        if xp is None and kind == "f":
             arr = arr.astype(backend.default_dtype_name())
-        elif arr.dtype.kind not in "biu":
-            raise TypeError(f"Tensor: cannot make a tensor from data of dtype {arr.dtype}")
         data = arr
     return backend.asarray(data)
 
@@ -318,10 +356,10 @@ def as_tensor(x, like=None) -> Tensor:
             elif dtype == xp.bool:
                 dtype = None
         if backend.is_numpy(xp):
-            return Tensor._from_op(backend.host.asarray(x, dtype=dtype), False)
-        return Tensor._from_op(xp.asarray(x, dtype=dtype, device=like.device), False)
-    if like is not None and backend._namespace_of(x) is None:
-        return Tensor._from_op(backend.asarray(_from_python(x), like=like), False)
+            return Tensor.wrap(backend.host.asarray(x, dtype=dtype), False)
+        return Tensor.wrap(xp.asarray(x, dtype=dtype, device=like.device), False)
+    if like is not None and backend.namespace_of(x) is None:
+        return Tensor.wrap(backend.asarray(_from_python(x), like=like), False)
     return Tensor(x)
 
 

@@ -33,7 +33,7 @@ class FrankWolfe(Optimizer):
     Arguments (``lr``, ``delta``, ``p`` and ``norm`` may differ per parameter group):
 
     * ``lr`` (η) -- the plain outer step size; unused when ``outer`` is given;
-    * ``delta`` (δ) -- the radius. It can follow a schedule with the learning rate, as in the paper:
+    * ``delta`` (δ) -- the radius, > 0. It can follow a schedule with the learning rate, as in the paper:
       ``StepDecay(opt, 10, 0.5, keys=("lr", "delta"))``; with an outer optimizer, schedule its own lr
       beside it: ``StepDecay(opt.outer, 10, 0.5)`` and ``StepDecay(opt, 10, 0.5, keys=("delta",))``;
     * ``K`` -- inner steps (gradient evaluations) per outer step; K = 1, p = 2 is a normalized-gradient
@@ -80,7 +80,7 @@ class FrankWolfe(Optimizer):
 
     def _check_hyper(self, group, where):
         self._require_real(group, where, "lr")
-        self._require_real(group, where, "delta")
+        self._require_real(group, where, "delta", low_open=True)    # the outer gradient is -Δω_K / δ
         check_p(f"{self._name}: {where}".rstrip(": "), group["p"])
         self._require(group["norm"] in NORMS, where, "norm", group["norm"], f"one of {NORMS}")
 
@@ -146,8 +146,7 @@ class FrankWolfe(Optimizer):
                 if self.outer is None:
                     p.data = omega[i] + group["lr"] * delta_k[i]
                 else:
-                    scale = -1.0 / group["delta"] if group["delta"] > 0 else 0.0
-                    p.grad = scale * delta_k[i]
+                    p.grad = (-1.0 / group["delta"]) * delta_k[i]
                 i += 1
         if self.outer is not None:
             self.outer.step()

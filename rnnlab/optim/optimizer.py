@@ -258,6 +258,6 @@ class Optimizer:
 
 def _to_host(value):
     """A state value as the host sees it: backend arrays become NumPy copies, the rest stays."""
-    if backend._namespace_of(value) is not None:
+    if backend.namespace_of(value) is not None:
         return backend.to_numpy(value).copy()
     return value

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import rnnlab
 import rnnlab.cells as C
+from rnnlab.cells.momentum_rules import NESTEROV_FORMS
 
 # The backend and float64 fixtures only select a backend and a dtype: safe to share across generated examples.
 FIXTURE_SETTINGS = settings(
@@ -25,6 +26,7 @@ _mu = st.floats(0.0, 0.95)
 _s = st.floats(0.1, 1.5)
 _beta = st.floats(0.05, 0.95)
 _eps = st.floats(1e-4, 1e-1)
+_form = st.sampled_from(NESTEROV_FORMS)
 
 HYPERPARAMETERS = {
     "RNN": st.fixed_dictionaries({"nonlinearity": st.sampled_from(["tanh", "relu"])}),
@@ -34,8 +36,8 @@ HYPERPARAMETERS = {
     "GRU": st.just({}),
     "MomentumRNN": st.fixed_dictionaries({"mu": _mu, "s": _s, "nonlinearity": st.sampled_from(["tanh", "relu"])}),
     "MomentumLSTM": st.fixed_dictionaries({"mu": _mu, "s": _s}),
-    "NesterovRNN": st.fixed_dictionaries({"s": _s, "restart": st.integers(0, 4)}),
-    "NesterovLSTM": st.fixed_dictionaries({"s": _s, "restart": st.integers(0, 4)}),
+    "NesterovRNN": st.fixed_dictionaries({"s": _s, "restart": st.integers(0, 4), "form": _form}),
+    "NesterovLSTM": st.fixed_dictionaries({"s": _s, "restart": st.integers(0, 4), "form": _form}),
     "AdamRNN": st.fixed_dictionaries({"mu": _mu, "s": _s, "beta": _beta, "eps": _eps}),
     "AdamLSTM": st.fixed_dictionaries({"mu": _mu, "s": _s, "beta": _beta, "eps": _eps}),
     "RMSPropRNN": st.fixed_dictionaries({"s": _s, "beta": _beta, "eps": _eps}),

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cell_configs import FAMILIES, FEWER_EXAMPLES, Config, build, check_gradients, configs
+from tests.cells.cell_configs import FAMILIES, FEWER_EXAMPLES, Config, build, check_gradients, configs
 
 PATHS = [pytest.param(True, id="fused"), pytest.param(False, id="composed")]
 

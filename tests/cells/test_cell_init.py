@@ -4,7 +4,7 @@ import pytest
 
 import rnnlab
 import rnnlab.cells as C
-from cell_configs import FAMILIES
+from tests.cells.cell_configs import FAMILIES
 
 D, H = 3, 5
 G = {"RNN": H, "IndRNN": H, "LSTM": 4 * H, "GRU": 3 * H}

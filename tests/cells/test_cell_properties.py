@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import rnnlab
 import rnnlab.cells as C
-from cell_configs import FIXTURE_SETTINGS, Config, host_inputs, run_with_grads
+from tests.cells.cell_configs import FIXTURE_SETTINGS, Config, host_inputs, run_with_grads
 
 
 def _run(rnn, config, loss_states=None):

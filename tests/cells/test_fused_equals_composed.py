@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cell_configs import FAMILIES, Config, FEWER_EXAMPLES, assert_same, build, configs, host_inputs, run_with_grads
+from tests.cells.cell_configs import FAMILIES, Config, FEWER_EXAMPLES, assert_same, build, configs, host_inputs, run_with_grads
 
 
 def _both_paths(config, **kwargs):

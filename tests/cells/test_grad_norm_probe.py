@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 import rnnlab
 import rnnlab.cells as C
-from cell_configs import FAMILIES, FIXTURE_SETTINGS, build, configs, host_inputs, tensors
+from tests.cells.cell_configs import FAMILIES, FIXTURE_SETTINGS, build, configs, host_inputs, tensors
 
 
 def _norms(config, fused):

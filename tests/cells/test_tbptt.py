@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import rnnlab
 import rnnlab.cells as C
-from cell_configs import FAMILIES, FIXTURE_SETTINGS, build, configs, flat, host_inputs
+from tests.cells.cell_configs import FAMILIES, FIXTURE_SETTINGS, build, configs, flat, host_inputs
 
 
 def _tbptt_grads(rnn, x_host, state_host, V, k1, k2=None, t0=0):

@@ -1,7 +1,7 @@
 """Fixtures of the data-set tests."""
 import pytest
 
-from dataset_files import serve_directory
+from tests.datasets.dataset_files import serve_directory
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from dataset_files import write_har
+from tests.datasets.dataset_files import write_har
 from rnnlab.datasets import (FASTGRNN_MERGE, HAR_ACTIVITIES, DataFormatError, MissingDataError, har_datasets,
                              load_har)
 
@@ -110,3 +110,33 @@ def test_har_labels_outside_one_to_six_are_an_error_naming_the_file(tmp_path):
 def test_har_bad_merge_is_an_error_explaining_the_mapping(har_dir, merge, message):
     with pytest.raises(ValueError, match="har_datasets: " + message):
         har_datasets(har_dir[0], merge=merge)
+
+
+@pytest.mark.parametrize("text, shown", [("nan", "nan"), ("-inf", "-inf"), ("Infinity", "inf"), ("1e39", "inf")])
+@pytest.mark.parametrize("row", [1, 5, 24])
+def test_har_non_finite_signal_value_is_an_error_naming_the_file_and_row(tmp_path, text, shown, row):
+    write_har(tmp_path / "har")
+    path = tmp_path / "har" / "UCI HAR Dataset" / "train" / "Inertial Signals" / "body_gyro_z_train.txt"
+    lines = path.read_text().splitlines()
+    values = lines[row - 1].split()
+    values[17] = text
+    lines[row - 1] = " ".join(values)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataFormatError, match=rf"^load_har: {path} row {row} holds the non-finite value {shown}; "
+                                              r"expected finite numbers$"):
+        load_har(tmp_path)
+
+
+def test_har_non_finite_label_is_an_error_naming_the_file_and_row(tmp_path):
+    write_har(tmp_path / "har", n_test=6)
+    path = tmp_path / "har" / "UCI HAR Dataset" / "test" / "y_test.txt"
+    path.write_text("1\n2\n3\nnan\n5\n6\n")
+    with pytest.raises(DataFormatError, match=rf"^load_har: {path} row 4 holds the non-finite value nan"):
+        load_har(tmp_path)
+
+
+@pytest.mark.parametrize("variance", [float("inf"), float("nan"), -1.0, "2", True])
+def test_har_noise_variance_must_be_a_finite_number(har_dir, variance):
+    with pytest.raises(ValueError, match=rf"har_datasets: noise_variance must be a finite number >= 0, got "
+                                         rf"{variance!r}"):
+        har_datasets(har_dir[0], noise_variance=variance)

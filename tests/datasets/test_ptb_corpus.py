@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from dataset_files import shared_folder, write_ptb
+from tests.datasets.dataset_files import shared_folder, write_ptb
 from rnnlab.datasets import (PTB_MD5, ChecksumError, DataFormatError, MissingDataError, batchify, load_ptb,
                              perplexity)
 
@@ -50,8 +50,10 @@ def test_ptb_wrong_checksum_is_an_error_naming_the_file(tmp_path):
 def test_missing_ptb_files_error_names_them_and_the_folder(tmp_path):
     md5 = write_ptb(tmp_path / "ptb")
     (tmp_path / "ptb" / "ptb.valid.txt").unlink()
-    with pytest.raises(MissingDataError, match=rf"load_ptb: missing ptb\.valid\.txt in {tmp_path / 'ptb'}; "
-                                               r"download them from https://\S+ and put them there"):
+    with pytest.raises(MissingDataError, match=rf"^load_ptb: missing ptb\.valid\.txt in {tmp_path / 'ptb'}; run "
+                                               rf"`python -m rnnlab\.datasets download ptb --data-dir {tmp_path}` "
+                                               r"\(needs network\), or download them from https://\S+ and put them "
+                                               rf"there; the data directory {tmp_path} came from the data_dir"):
         load_ptb(tmp_path, download=False, checksums=md5)
 
 

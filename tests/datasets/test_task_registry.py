@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import rnnlab
-from dataset_files import shared_folder, write_har
+from tests.datasets.dataset_files import shared_folder, write_har
 from rnnlab.datasets import MNIST_MD5, PTB_MD5, TASKS, copying_baseline, load_task, task_options
 
 
@@ -90,7 +90,7 @@ def test_ptb_task_serves_tbptt_chunks_and_reports_perplexity(backend_name, ptb_t
     task = ptb_task
     assert (task.input_kind, task.metric, task.input_size, task.num_classes) == ("tokens", "perplexity", 10_000,
                                                                                  10_000)
-    assert len(task.valid) == 73_760
+    assert len(task.val) == 73_760 and task.valid is task.val
     loader = task.loader("valid", 20, bptt=35)
     x, y = next(iter(loader))
     assert x.shape == y.shape == (35, 20)
@@ -107,12 +107,14 @@ def test_unknown_task_is_an_error_listing_the_tasks():
 
 def test_unknown_option_is_an_error_listing_the_accepted_ones():
     with pytest.raises(ValueError, match="load_task: unknown option\\(s\\) 'steps' for task 'copying'; it accepts "
-                                         "seq_len, n_train, n_test, seed"):
+                                         "seq_len, n_train, n_test, n_val, seed"):
         load_task("copying", steps=3)
-    assert task_options("mnist-permuted") == {"download": True, "permutation_seed": 0}
+    assert task_options("mnist-permuted") == {"download": True, "val_size": 5000, "seed": 0, "permutation_seed": 0}
 
 
 def test_missing_split_is_an_error_naming_the_splits_there_are():
-    task = load_task("adding", n_train=4, n_test=4)
-    with pytest.raises(ValueError, match="Task.split: task 'adding' has no split 'valid'; it has train, test"):
-        task.loader("valid", 2)
+    task = load_task("adding", n_train=4, n_test=4, n_val=0)
+    assert task.splits == ("train", "test")
+    for name in ("val", "valid", "dev"):
+        with pytest.raises(ValueError, match=f"Task.split: task 'adding' has no split '{name}'; it has train, test$"):
+            task.loader(name, 2)

@@ -227,7 +227,7 @@ def _onehot(xp, t, classes, dtype, device):
 
 
 def _host_index(x, index):
-    host_index = tuple(rnnlab.to_numpy(i) if backend._namespace_of(i) is not None else i
+    host_index = tuple(rnnlab.to_numpy(i) if backend.namespace_of(i) is not None else i
                        for i in (index if isinstance(index, tuple) else (index,)))
     return rnnlab.to_numpy(x)[host_index]
 

@@ -3,7 +3,7 @@ import math
 
 import hypothesis.strategies as st
 import pytest
-from optim_helpers import float_arrays, given_on_backend, host, lp, on_host, param, set_grad
+from tests.optim.optim_helpers import float_arrays, given_on_backend, host, lp, on_host, param, set_grad
 
 from rnnlab.optim import clip_grad_norm, clip_grad_value
 

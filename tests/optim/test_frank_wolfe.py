@@ -3,7 +3,7 @@ import math
 
 import hypothesis.strategies as st
 import pytest
-from optim_helpers import Quadratic, given_on_backend, host, lp, on_host, param, ps, random_quadratic, set_grad
+from tests.optim.optim_helpers import Quadratic, given_on_backend, host, lp, on_host, param, ps, random_quadratic, set_grad
 
 from rnnlab.optim import SGD, Adam, FrankWolfe, NonFiniteGradientError
 

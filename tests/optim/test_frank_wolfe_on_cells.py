@@ -1,7 +1,7 @@
 """FrankWolfe on the recurrent cells: both paths give the same step, with inner steps on successive TBPTT
 chunks or on successive minibatches."""
 import pytest
-from optim_helpers import host, on_host
+from tests.optim.optim_helpers import host, on_host
 
 import rnnlab
 from rnnlab import cells

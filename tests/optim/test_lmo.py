@@ -4,7 +4,7 @@ import math
 import hypothesis.strategies as st
 import pytest
 from hypothesis import assume
-from optim_helpers import float_arrays, given_on_backend, host, lp, on_host, ps
+from tests.optim.optim_helpers import float_arrays, given_on_backend, host, lp, on_host, ps
 
 import rnnlab
 from rnnlab.engine import backend

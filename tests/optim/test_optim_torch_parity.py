@@ -1,7 +1,7 @@
 """Optional: the optimizers against torch.optim on the same gradients (skipped when PyTorch is not installed)."""
 import hypothesis.strategies as st
 import pytest
-from optim_helpers import float_arrays, given_on_backend, host, on_host, param, set_grad
+from tests.optim.optim_helpers import float_arrays, given_on_backend, host, on_host, param, set_grad
 
 from rnnlab.optim import SGD, Adam, RMSProp
 

@@ -2,7 +2,7 @@
 import math
 
 import pytest
-from optim_helpers import host, on_host, param, set_grad
+from tests.optim.optim_helpers import host, on_host, param, set_grad
 
 import rnnlab
 from rnnlab.optim import SGD, Adam, FrankWolfe, NonFiniteGradientError, RMSProp
@@ -31,8 +31,9 @@ BAD_HYPERPARAMETERS = [
     (lambda ps: RMSProp(ps, momentum=-0.5), r"RMSProp: momentum must be a number in \[0.0, inf\), got -0.5"),
     (lambda ps: RMSProp(ps, centered=None), r"RMSProp: centered must be True or False, got None"),
     (fw(lr=-0.5), r"FrankWolfe: lr must be a number in \[0.0, inf\), got -0.5"),
-    (fw(delta=-0.01), r"FrankWolfe: delta must be a number in \[0.0, inf\), got -0.01"),
-    (fw(delta=math.inf), r"FrankWolfe: delta must be a number in \[0.0, inf\), got inf"),
+    (fw(delta=-0.01), r"FrankWolfe: delta must be a number in \(0.0, inf\), got -0.01"),
+    (fw(delta=0), r"FrankWolfe: delta must be a number in \(0.0, inf\), got 0"),
+    (fw(delta=math.inf), r"FrankWolfe: delta must be a number in \(0.0, inf\), got inf"),
     (fw(p=0.5), r"FrankWolfe: p must be a number >= 1 .* got 0.5"),
     (fw(p=-math.inf), r"FrankWolfe: p must be a number >= 1 .* got -inf"),
     (fw(p=math.nan), r"FrankWolfe: p must be a number >= 1 .* got nan"),
@@ -57,6 +58,23 @@ def test_bad_hyperparameter_is_named_with_its_value(backend_name, make, match):
 def test_bad_value_in_a_parameter_group_names_the_group(backend_name):
     with pytest.raises(ValueError, match=r"FrankWolfe: param group 1: delta must be .* got -1.0"):
         FrankWolfe([{"params": [param([1.0])]}, {"params": [param([2.0])], "delta": -1.0}], lr=0.1, delta=0.1)
+
+
+def test_frank_wolfe_refuses_a_zero_radius_with_an_outer_optimizer_and_when_set_before_a_step(backend_name):
+    w = param([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"FrankWolfe: delta must be a number in \(0.0, inf\), got 0.0"):
+        FrankWolfe([w], lr=0.0, delta=0.0, outer=Adam([w]))
+    opt = FrankWolfe([w], lr=0.0, delta=0.1, outer=Adam([w]))
+    opt.param_groups[0]["delta"] = 0.0
+    before = on_host(w.data).copy()
+
+    def closure():
+        set_grad(w, [1.0, -1.0])
+        return 0.0
+
+    with pytest.raises(ValueError, match=r"FrankWolfe: delta must be a number in \(0.0, inf\), got 0.0"):
+        opt.step(closure)
+    assert (on_host(w.data) == before).all()
 
 
 BAD_PARAMS = [

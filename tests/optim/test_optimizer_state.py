@@ -3,7 +3,7 @@ across backends."""
 import math
 
 import pytest
-from optim_helpers import Quadratic, host, on_host, param, random_quadratic
+from tests.optim.optim_helpers import Quadratic, host, on_host, param, random_quadratic
 
 import rnnlab
 from rnnlab.engine import backend

@@ -1,7 +1,7 @@
 """Schedules: step decay, exponential decay, reduce-on-plateau, over any hyperparameter."""
 import hypothesis.strategies as st
 import pytest
-from optim_helpers import given_on_backend, param
+from tests.optim.optim_helpers import given_on_backend, param
 
 from rnnlab.optim import SGD, Adam, ExponentialDecay, FrankWolfe, ReduceOnPlateau, StepDecay
 

@@ -3,7 +3,7 @@ import math
 
 import hypothesis.strategies as st
 import pytest
-from optim_helpers import float_arrays, given_on_backend, host, on_host, param, set_grad
+from tests.optim.optim_helpers import float_arrays, given_on_backend, host, on_host, param, set_grad
 
 from rnnlab.optim import SGD, Adam, AdamW, RMSProp
 

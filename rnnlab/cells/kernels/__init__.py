@@ -1,32 +1,61 @@
-"""Compiled sequence kernels: the numpy backend's fast path for the LSTM and the vanilla RNN.
+"""Compiled sequence kernels: the numpy backend's fast path for the LSTM, RNN, GRU, IndRNN cores and the
+momentum rules.
 
 These modules name NumPy and numba directly, on purpose: they ARE the numpy backend's compiled path (the
-cells call them only when the backend is numpy and :func:`available` is True; otherwise the cells run their
-own backend-generic loop, which gives the same results). numba is the optional extra ``rnnlab[fast]``.
+cells call them only when the backend is numpy, :func:`available` is True and :func:`enabled` is True;
+otherwise the cells run their own backend-generic loop, which gives the same results). numba is the
+optional extra ``rnnlab[fast]``.
 
-Contract (NumPy arrays in and out, float32 or float64, one dtype for all, time-major):
+The switch: ``with rnnlab.cells.kernels.disabled(): ...`` (or the environment variable ``RNNLAB_KERNELS=0``)
+makes every cell run its readable per-step loop instead (``fused.py`` and the cores in ``lstm.py``, ``rnn.py``,
+``gru.py``, ``indrnn.py``, ``momentum_rules.py``), so that whoever edits a loop runs the code they edited.
+``rnnlab train --no-kernels`` and ``rnnlab gradcheck --no-kernels`` use it.
+
+Contract (NumPy arrays in and out, float32 or float64, one dtype for all, time-major). Two kinds of entry:
+from the input x (the projection x_t W_ih + b inside the kernel), and from a precomputed *drive*
+D (T, B, G) that stands for x_t W_ih + b_ih (the momentum cells' v_t, the GRU's and IndRNN's projection):
 
 * ``lstm_forward(x, W_ih, W_hh, b, h0, c0) -> (hs, c_T, cache)``: x (T, B, D), W_ih (D, 4H), W_hh (H, 4H),
   b (4H,), h0 and c0 (B, H); gate order i, f, g, o; c_t = f c_{t-1} + i g, h_t = o tanh(c_t); hs (T, B, H).
 * ``lstm_backward(cache, dhs, dhT, dcT) -> (dx, dW_ih, dW_hh, db, dh0, dc0)``: dhs (T, B, H) = dL/dhs,
-  dhT and dcT (B, H) gradients of the final h and c; any of the three may be None (zero). The cache is
-  not modified, so it may serve several backward passes.
+  dhT and dcT (B, H) gradients of the final h and c; any of the three may be None (zero).
+* ``lstm_forward_drive(D, W_hh, b, h0, c0)`` / ``lstm_backward_drive(cache, dhs, dhT, dcT) -> (dD, dW_hh,
+  db, dh0, dc0)``: the same with z_t = D_t + h_{t-1} W_hh + b.
 * ``rnn_forward(x, W_ih, W_hh, b, h0, nonlinearity) -> (hs, cache)``: h_t = phi(x_t W_ih + h_{t-1} W_hh + b),
-  phi 'tanh' or 'relu'; W_ih (D, H), W_hh (H, H), b (H,).
-* ``rnn_backward(cache, dhs, dhT) -> (dx, dW_ih, dW_hh, db, dh0)``.
+  phi 'tanh' or 'relu'; ``rnn_backward(cache, dhs, dhT) -> (dx, dW_ih, dW_hh, db, dh0)``;
+  ``rnn_forward_drive(D, W_hh, b, h0, nonlinearity)`` / ``rnn_backward_drive -> (dD, dW_hh, db, dh0)``.
+* ``gru_forward(D, W_hh, b_hh, h0) -> (hs, cache)`` / ``gru_backward(cache, dhs, dhT) -> (dD, dW_hh, db_hh,
+  dh0)``: PyTorch's GRU, gate order r, z, n, D (T, B, 3H).
+* ``indrnn_forward(D, u, h0) -> (hs, cache)`` / ``indrnn_backward(cache, dhs, dhT) -> (dD, du, dh0)``:
+  h_t = relu(D_t + u h_{t-1}), u (H,).
+* ``heavy_ball_scan(A, mus, s, v0) -> (V, v_T)`` / ``heavy_ball_scan_backward(mus, s, dV, dvT) -> (dA, dv0)``
+  and ``adam_scan(A, mu, s, beta, eps, v0, m0) -> (out, v_T, m_T, cache)`` / ``adam_scan_backward(cache,
+  dout, dvT, dmT) -> (dA, dv0, dm0)``: the momentum rules of ``rnnlab.cells.momentum_rules`` over A (T, B, G).
 
-The returned ``hs`` is read-only (the cache holds it). float64 results equal a plain NumPy evaluation of the
-same equations to rounding; float32 uses a rational tanh (absolute error < ``TANH32_MAX_ERROR``). Values of
-magnitude below ``flush_threshold(dtype)`` are flushed to zero in the backward pass so that vanishing
-gradients never become (slow) denormal floats: see ``activations.py``. When an LSTM cache is freed, its
-gate and cell-state buffers are kept for the next forward pass of the same shape (``buffers.py``;
-``buffers.clear()`` releases them).
+Caches are not modified by a backward pass, so one may serve several. The returned ``hs`` is read-only (the
+cache holds it). float64 results equal a plain NumPy evaluation of the same equations to rounding; float32
+uses a rational tanh (absolute error < ``TANH32_MAX_ERROR``). Values of magnitude below
+``flush_threshold(dtype)`` are flushed to zero in every backward pass so that vanishing gradients never
+become (slow) denormal floats: see ``activations.py``. When an LSTM cache is freed, its gate and cell-state
+buffers are kept for the next forward pass of the same shape (``buffers.py``; ``buffers.clear()``).
 """
 from __future__ import annotations
 
-__all__ = ["available", "lstm_backward", "lstm_forward", "rnn_backward", "rnn_forward", "unavailable_reason"]
+import contextlib
+import contextvars
+import importlib
+import os
+
+__all__ = ["adam_scan", "adam_scan_backward", "available", "disabled", "enabled", "gru_backward", "gru_forward",
+           "heavy_ball_scan", "heavy_ball_scan_backward", "indrnn_backward", "indrnn_forward", "lstm_backward",
+           "lstm_backward_drive", "lstm_forward", "lstm_forward_drive", "rnn_backward", "rnn_backward_drive",
+           "rnn_forward", "rnn_forward_drive", "unavailable_reason"]
+
+ENV_SWITCH = "RNNLAB_KERNELS"
+"""The environment variable that switches the kernels off when set to 0 (1 or unset: on)."""
 
 _status: dict = {}
+_off = contextvars.ContextVar("rnnlab_kernels_off", default=False)
 
 
 def available() -> bool:
@@ -52,6 +81,24 @@ def unavailable_reason() -> str:
     return _status["reason"]
 
 
+def enabled() -> bool:
+    """False inside :func:`disabled` or when ``RNNLAB_KERNELS=0``: the cells then run their readable loops."""
+    value = os.environ.get(ENV_SWITCH, "1").strip()
+    if value not in ("0", "1", ""):
+        raise ValueError(f"{ENV_SWITCH} must be 0 (readable loops) or 1 (compiled kernels), got {value!r}")
+    return value != "0" and not _off.get()
+
+
+@contextlib.contextmanager
+def disabled():
+    """``with kernels.disabled():`` every fused sequence inside runs the readable per-step loop."""
+    token = _off.set(True)
+    try:
+        yield
+    finally:
+        _off.reset(token)
+
+
 def _require(fn: str) -> None:
     if not available():
         raise RuntimeError(f"rnnlab.cells.kernels.{fn}: the compiled kernels need numba, which is not usable "
@@ -59,30 +106,30 @@ def _require(fn: str) -> None:
                            "own loop (check kernels.available() first)")
 
 
-def lstm_forward(x, W_ih, W_hh, b, h0, c0):
-    """See :func:`rnnlab.cells.kernels.lstm.lstm_forward` (equations, shapes, errors)."""
-    _require("lstm_forward")
-    from .lstm import lstm_forward as run
-    return run(x, W_ih, W_hh, b, h0, c0)
+def _entry(module: str, name: str):
+    """The public ``name``: checks that numba is usable, then calls ``module.name`` (imported on first use)."""
+    def run(*args, **kwargs):
+        _require(name)
+        return getattr(importlib.import_module(f"{__name__}.{module}"), name)(*args, **kwargs)
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = f"See :func:`rnnlab.cells.kernels.{module}.{name}` (equations, shapes, errors)."
+    return run
 
 
-def lstm_backward(cache, dhs, dhT, dcT):
-    """See :func:`rnnlab.cells.kernels.lstm.lstm_backward` (equations, shapes, errors)."""
-    _require("lstm_backward")
-    from .lstm import lstm_backward as run
-    return run(cache, dhs, dhT, dcT)
-
-
-def rnn_forward(x, W_ih, W_hh, b, h0, nonlinearity="tanh"):
-    """See :func:`rnnlab.cells.kernels.rnn.rnn_forward` (equations, shapes, errors)."""
-    _require("rnn_forward")
-    from .rnn import rnn_forward as run
-    return run(x, W_ih, W_hh, b, h0, nonlinearity)
-
-
-def rnn_backward(cache, dhs, dhT):
-    """See :func:`rnnlab.cells.kernels.rnn.rnn_backward` (equations, shapes, errors)."""
-    _require("rnn_backward")
-    from .rnn import rnn_backward as run
-    return run(cache, dhs, dhT)
-
+lstm_forward = _entry("lstm", "lstm_forward")
+lstm_backward = _entry("lstm", "lstm_backward")
+lstm_forward_drive = _entry("lstm", "lstm_forward_drive")
+lstm_backward_drive = _entry("lstm", "lstm_backward_drive")
+rnn_forward = _entry("rnn", "rnn_forward")
+rnn_backward = _entry("rnn", "rnn_backward")
+rnn_forward_drive = _entry("rnn", "rnn_forward_drive")
+rnn_backward_drive = _entry("rnn", "rnn_backward_drive")
+gru_forward = _entry("gru", "gru_forward")
+gru_backward = _entry("gru", "gru_backward")
+indrnn_forward = _entry("indrnn", "indrnn_forward")
+indrnn_backward = _entry("indrnn", "indrnn_backward")
+heavy_ball_scan = _entry("momentum", "heavy_ball_scan")
+heavy_ball_scan_backward = _entry("momentum", "heavy_ball_scan_backward")
+adam_scan = _entry("momentum", "adam_scan")
+adam_scan_backward = _entry("momentum", "adam_scan_backward")

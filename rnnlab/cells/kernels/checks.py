@@ -41,23 +41,46 @@ def sequence_inputs(fn: str, gates: int, x, W_ih, W_hh, b, states: dict):
     Returns (x, W_ih, W_hh, b, states) as C-contiguous arrays of one dtype; shapes x (T, B, D), W_ih (D, G),
     W_hh (H, G), b (G,), every state (B, H), with G = gates * H and T >= 1.
     """
-    G = "4H" if gates == 4 else "H"
+    G = _width(gates)
     x = as_float_array(fn, "x", x, 3, "(T, B, D)")
     W_ih = as_float_array(fn, "W_ih", W_ih, 2, f"(D, {G})")
-    W_hh = as_float_array(fn, "W_hh", W_hh, 2, f"(H, {G})")
-    b = as_float_array(fn, "b", b, 1, f"({G},)")
-    states = {name: as_float_array(fn, name, s, 2, "(B, H)") for name, s in states.items()}
-    same_dtype(fn, {"x": x, "W_ih": W_ih, "W_hh": W_hh, "b": b, **states})
-    T, B, D = x.shape
-    if T < 1:
-        raise ValueError(f"{fn}: x must hold at least one time step (T >= 1), got shape {x.shape}")
-    H = W_hh.shape[0]
-    expect_shape(fn, "W_hh", W_hh, (H, gates * H), f"(H, {G})")
-    expect_shape(fn, "W_ih", W_ih, (D, gates * H), f"(D, {G}) with D = x.shape[2] and H = W_hh.shape[0]")
-    expect_shape(fn, "b", b, (gates * H,), f"({G},)")
-    for name, s in states.items():
-        expect_shape(fn, name, s, (B, H), "(B, H) with B = x.shape[1] and H = W_hh.shape[0]")
+    _, W_hh, b, states = drive_inputs(fn, gates, x, W_hh, b, states, x_name="x", W_ih=W_ih)
+    expect_shape(fn, "W_ih", W_ih, (x.shape[2], W_hh.shape[1]),
+                 f"(D, {G}) with D = x.shape[2] and H = W_hh.shape[0]")
     return x, W_ih, W_hh, b, states
+
+
+def drive_inputs(fn: str, gates: int, D, W_hh, b, states: dict, x_name: str = "D", W_ih=None):
+    """Check the inputs of a drive entry: D (T, B, G) (T >= 1), W_hh (H, G) (or (H,) when ``gates`` = 0:
+    IndRNN's u, G = H), b (G,) or None, every state (B, H). Returns (D, W_hh, b, states), all C-contiguous
+    and of D's dtype; raises naming ``fn`` and the argument otherwise (``x_name`` names D's role)."""
+    G = _width(gates)
+    D = as_float_array(fn, x_name, D, 3, "(T, B, D)" if W_ih is not None else f"(T, B, {G})")
+    T, B = D.shape[0], D.shape[1]
+    W_hh = as_float_array(fn, "W_hh" if gates else "u", W_hh, 2 if gates else 1, f"(H, {G})" if gates else "(H,)")
+    b = None if b is None else as_float_array(fn, "b", b, 1, f"({G},)")
+    states = {name: as_float_array(fn, name, s, 2, "(B, H)") for name, s in states.items()}
+    named = {x_name: D, **({"W_ih": W_ih} if W_ih is not None else {}), "W_hh" if gates else "u": W_hh,
+             **({"b": b} if b is not None else {}), **states}
+    same_dtype(fn, named)
+    if T < 1:
+        raise ValueError(f"{fn}: {x_name} must hold at least one time step (T >= 1), got shape {D.shape}")
+    H = W_hh.shape[0]
+    width = max(gates, 1) * H
+    if gates:
+        expect_shape(fn, "W_hh", W_hh, (H, width), f"(H, {G})")
+    if W_ih is None:
+        expect_shape(fn, "D", D, (T, B, width), f"(T, B, {G}) with G from W_hh")
+    if b is not None:
+        expect_shape(fn, "b", b, (width,), f"({G},)")
+    for name, s in states.items():
+        expect_shape(fn, name, s, (B, H), f"(B, H) with B = {x_name}.shape[1] and H = "
+                     f"{'W_hh' if gates else 'u'}.shape[0]")
+    return D, W_hh, b, states
+
+
+def _width(gates: int) -> str:
+    return f"{gates}H" if gates > 1 else "H"
 
 
 def output_gradient(fn: str, name: str, g, shape: tuple, dtype, layout: str):

@@ -108,11 +108,11 @@ def lstm_step_backward(dh_out, dh_rec, act, c, c_prev, dc, dz, db, threshold, fu
 
 
 class LSTMCache:
-    """What ``lstm_backward`` needs from ``lstm_forward``: the inputs, the gates (T, B, 4H) = [i, f, g, o],
-    the cell states and the hidden states hs (T, B, H). The gate and cell-state buffers are private: when
-    the cache is freed they go back to :mod:`.buffers` for the next forward pass."""
+    """What the backward passes need from a forward pass: the inputs (x and W_ih None for a drive entry), the
+    gates (T, B, 4H) = [i, f, g, o], the cell states and the hidden states hs (T, B, H). The gate and
+    cell-state buffers are private: when the cache is freed they go back to :mod:`.buffers`."""
 
-    __slots__ = ("W_hh", "W_ih", "_act", "_cs", "c0", "h0", "hs", "x")
+    __slots__ = ("W_hh", "W_ih", "_act", "_cs", "c0", "h0", "hs", "x", "__weakref__")
 
     def __init__(self, x, W_ih, W_hh, h0, c0, act, cs, hs):
         self.x, self.W_ih, self.W_hh, self.h0, self.c0 = x, W_ih, W_hh, h0, c0
@@ -126,7 +126,8 @@ class LSTMCache:
             pass
 
 
-def _read_only(a: np.ndarray) -> np.ndarray:
+def read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a`` (the kernels return their caches' arrays this way)."""
     view = a.view()
     view.flags.writeable = False
     return view
@@ -138,28 +139,43 @@ def lstm_forward(x, W_ih, W_hh, b, h0, c0):
     Returns (hs, c_T, cache): hs (T, B, H) every h_t (read-only: the cache holds it), c_T (B, H) the final
     cell state, and the cache for :func:`lstm_backward`. float32 or float64, one dtype for all.
     """
-    fn = "lstm_forward"
-    x, W_ih, W_hh, b, states = checks.sequence_inputs(fn, 4, x, W_ih, W_hh, b, {"h0": h0, "c0": c0})
-    h0, c0 = states["h0"], states["c0"]
+    x, W_ih, W_hh, b, states = checks.sequence_inputs("lstm_forward", 4, x, W_ih, W_hh, b, {"h0": h0, "c0": c0})
     T, B, D = x.shape
+    act = buffers.take((T, B, W_hh.shape[1]), x.dtype)
+    if D == 1:      # fused into the pointwise kernel
+        return _forward(act, x.reshape(T, B), W_ih[0], True, x, W_ih, W_hh, b, states)
+    np.matmul(x.reshape(T * B, D), W_ih, out=act.reshape(T * B, -1))
+    return _forward(act, np.zeros((T, 1), x.dtype), b, False, x, W_ih, W_hh, b, states)
+
+
+def lstm_forward_drive(D, W_hh, b, h0, c0):
+    """Run the LSTM over a precomputed drive D (T, B, 4H) (z_t = D_t + h_{t-1} W_hh + b): the entry of the
+    momentum cells, whose D_t is the rule's output. b (4H,) (the recurrent bias) may be None (zero).
+
+    Returns (hs, c_T, cache) as :func:`lstm_forward`; the cache is for :func:`lstm_backward_drive`.
+    """
+    D, W_hh, b, states = checks.drive_inputs("lstm_forward_drive", 4, D, W_hh, b, {"h0": h0, "c0": c0})
+    T, B, G = D.shape
+    b = np.zeros(G, D.dtype) if b is None else b
+    return _forward(D, np.zeros((T, 1), D.dtype), b, False, None, None, W_hh, b, states)
+
+
+def _forward(xw, x_rows, w, fuse, x, W_ih, W_hh, b, states):
+    """The loop of both entries: z_t = xw_t + h_{t-1} W_hh + b, or x_rows[t] w + ... when ``fuse``."""
+    h0, c0 = states["h0"], states["c0"]
+    T, B = x_rows.shape[0], h0.shape[0]
     H = W_hh.shape[0]
-    dtype = x.dtype
-    act = buffers.take((T, B, 4 * H), dtype)
+    dtype = h0.dtype
+    act = xw if x is not None else buffers.take((T, B, 4 * H), dtype)
     cs = buffers.take((T, B, H), dtype)
     hs = np.empty((T, B, H), dtype)
     hw = np.empty((B, 4 * H), dtype)
-    fuse = D == 1
-    if fuse:
-        x_rows, w = x.reshape(T, B), W_ih[0]
-    else:
-        np.matmul(x.reshape(T * B, D), W_ih, out=act.reshape(T * B, 4 * H))
-        x_rows, w = np.zeros((T, 1), dtype), b
     h_prev, c_prev = h0, c0
     for t in range(T):
         np.matmul(h_prev, W_hh, out=hw)
-        lstm_step_forward(act[t], hw, b, x_rows[t], w, fuse, c_prev, act[t], cs[t], hs[t])
+        lstm_step_forward(xw[t], hw, b, x_rows[t], w, fuse, c_prev, act[t], cs[t], hs[t])
         h_prev, c_prev = hs[t], cs[t]
-    return _read_only(hs), cs[T - 1].copy(), LSTMCache(x, W_ih, W_hh, h0, c0, act, cs, hs)
+    return read_only(hs), cs[T - 1].copy(), LSTMCache(x, W_ih, W_hh, h0, c0, act, cs, hs)
 
 
 def lstm_backward(cache, dhs, dhT, dcT):
@@ -170,15 +186,27 @@ def lstm_backward(cache, dhs, dhT, dcT):
     magnitude below ``flush_threshold(dtype)`` flushed to zero. The cache is not modified (it may serve
     several backward passes).
     """
-    fn = "lstm_backward"
+    return _backward("lstm_backward", cache, dhs, dhT, dcT, drive=False)
+
+
+def lstm_backward_drive(cache, dhs, dhT, dcT):
+    """BPTT of :func:`lstm_forward_drive`: returns (dD (T, B, 4H), dW_hh, db (4H,), dh0, dc0), flushed."""
+    return _backward("lstm_backward_drive", cache, dhs, dhT, dcT, drive=True)
+
+
+def _backward(fn, cache, dhs, dhT, dcT, drive):
     if not isinstance(cache, LSTMCache):
-        raise TypeError(f"{fn}: cache must be the LSTMCache that lstm_forward returned, got "
-                        f"{type(cache).__name__}")
+        raise TypeError(f"{fn}: cache must be the LSTMCache that lstm_forward{'_drive' if drive else ''} "
+                        f"returned, got {type(cache).__name__}")
+    if (cache.x is None) != drive:
+        other = "lstm_backward_drive" if cache.x is None else "lstm_backward"
+        raise TypeError(f"{fn}: this cache is from lstm_forward{'_drive' if cache.x is None else ''}; "
+                        f"pass it to {other}")
     x, W_ih, W_hh, act, cs, hs, h0 = cache.x, cache.W_ih, cache.W_hh, cache._act, cache._cs, cache.hs, cache.h0
-    T, B, D = x.shape
-    H = W_hh.shape[0]
+    T, B, H = hs.shape
+    D = 0 if drive else x.shape[2]
     G = 4 * H
-    dtype = x.dtype
+    dtype = hs.dtype
     dhs = checks.output_gradient(fn, "dhs", dhs, (T, B, H), dtype, "(T, B, H)")
     dhT = checks.output_gradient(fn, "dhT", dhT, (B, H), dtype, "(B, H)")
     dcT = checks.output_gradient(fn, "dcT", dcT, (B, H), dtype, "(B, H)")
@@ -190,7 +218,8 @@ def lstm_backward(cache, dhs, dhT, dcT):
     dW_hh = np.zeros((H, G), dtype)
     dW_ih = np.zeros((D, G), dtype)
     dW_part = np.empty((max(H, D), G), dtype)
-    dz = np.empty((min(T, CHUNK), B, G), dtype)
+    # the drive entry returns every dz (it is dL/dD); otherwise one chunk's dz at a time is kept
+    dz = np.empty((T if drive else min(T, CHUNK), B, G), dtype)
     tc_row = np.empty(H, dtype)
     dx = np.empty((T, B, D), dtype)
     fuse = D == 1
@@ -200,24 +229,25 @@ def lstm_backward(cache, dhs, dhT, dcT):
         x_rows = dx_rows = np.zeros((T, 1), dtype)
         w = dw = db
     W_hh_T = np.ascontiguousarray(W_hh.T)    # BLAS was up to 2x slower on the transposed view
-    W_ih_T = np.ascontiguousarray(W_ih.T)
+    W_ih_T = None if drive else np.ascontiguousarray(W_ih.T)
     for t1 in range(T, 0, -CHUNK):
         t0 = max(t1 - CHUNK, 0)
+        base = 0 if drive else t0
         for t in range(t1 - 1, t0 - 1, -1):
             c_prev = cs[t - 1] if t > 0 else cache.c0
-            dz_t = dz[t - t0]
+            dz_t = dz[t - base]
             lstm_step_backward(zeros if dhs is None else dhs[t], dh_rec, act[t], cs[t], c_prev, dc, dz_t, db,
                                threshold, fuse, x_rows[t], w, dx_rows[t], dw, tc_row)
             np.matmul(dz_t, W_hh_T, out=dh_rec)
         # the chunk's dz is still in cache: its weight gradients now, as GEMMs over (t1 - t0) * B rows
         n = t1 - t0
-        dz2 = dz[:n].reshape(n * B, G)
+        dz2 = dz[t0 - base:t1 - base].reshape(n * B, G)
         _add_matmul(dW_hh, dW_part[:H], _rows(hs, t0 - 1, t1 - 1, h0).T, dz2)
-        if not fuse:
+        if not fuse and not drive:
             _add_matmul(dW_ih, dW_part[:D], x[t0:t1].reshape(n * B, D).T, dz2)
             np.matmul(dz2, W_ih_T, out=dx[t0:t1].reshape(n * B, D))
-    grads = (dx, dW_ih, dW_hh, db, dh_rec, dc)
-    flush_arrays(grads, threshold)
+    grads = (dz, dW_hh, db, dh_rec, dc) if drive else (dx, dW_ih, dW_hh, db, dh_rec, dc)
+    flush_arrays(grads[1:] if drive else grads, threshold)     # dz was flushed step by step
     return grads
 
 

@@ -9,6 +9,8 @@ BPTT, from t = T-1 down to 0, with dh_t = dL/dh_t from the outputs plus dz_{t+1}
     dh_{t-1} += dz_t W_hh^T
     dW_ih = sum_t x_t^T dz_t,   dW_hh = sum_t h_{t-1}^T dz_t,   db = sum_{t,b} dz_t,   dx_t = dz_t W_ih^T
 
+The drive entry (``rnn_forward_drive``) takes D_t in place of x_t W_ih + b, adding the recurrent bias b.
+
 Speed: as the LSTM kernel: hoisted input projection (fused into the pointwise kernel when D = 1), one GEMM
 and one compiled pointwise kernel per step, dW_hh and dW_ih as one GEMM each after the loop.
 """
@@ -71,39 +73,54 @@ def rnn_step_backward(dh_out, dh_rec, h, relu, dz, db, threshold, fuse_input, x,
 
 
 class RNNCache:
-    """What ``rnn_backward`` needs from ``rnn_forward`` (it may be used for several backward passes)."""
+    """What the backward passes need from a forward pass (x and W_ih None for a drive entry); it may serve
+    several backward passes."""
 
-    __slots__ = ("W_hh", "W_ih", "h0", "hs", "relu", "x")
+    __slots__ = ("W_hh", "W_ih", "h0", "hs", "relu", "x", "__weakref__")
 
     def __init__(self, x, W_ih, W_hh, h0, hs, relu):
         self.x, self.W_ih, self.W_hh, self.h0, self.hs, self.relu = x, W_ih, W_hh, h0, hs, relu
+
+
+def _relu(fn: str, nonlinearity) -> bool:
+    if nonlinearity not in NONLINEARITIES:
+        raise ValueError(f"{fn}: nonlinearity must be one of {', '.join(map(repr, NONLINEARITIES))}, "
+                         f"got {nonlinearity!r}")
+    return nonlinearity == "relu"
 
 
 def rnn_forward(x, W_ih, W_hh, b, h0, nonlinearity="tanh"):
     """Run the RNN over a sequence: x (T, B, D), W_ih (D, H), W_hh (H, H), b (H,), h0 (B, H), nonlinearity
     'tanh' or 'relu'. Returns (hs, cache): hs (T, B, H) every h_t (read-only: the cache holds it)."""
     fn = "rnn_forward"
-    if nonlinearity not in NONLINEARITIES:
-        raise ValueError(f"{fn}: nonlinearity must be one of {', '.join(map(repr, NONLINEARITIES))}, "
-                         f"got {nonlinearity!r}")
+    relu = _relu(fn, nonlinearity)
     x, W_ih, W_hh, b, states = checks.sequence_inputs(fn, 1, x, W_ih, W_hh, b, {"h0": h0})
-    h0 = states["h0"]
     T, B, D = x.shape
-    H = W_hh.shape[0]
-    dtype = x.dtype
-    relu = nonlinearity == "relu"
-    hs = np.empty((T, B, H), dtype)
-    hw = np.empty((B, H), dtype)
-    fuse = D == 1
-    if fuse:
-        x_rows, w = x.reshape(T, B), W_ih[0]
-    else:
-        np.matmul(x.reshape(T * B, D), W_ih, out=hs.reshape(T * B, H))
-        x_rows, w = np.zeros((T, 1), dtype), b
+    hs = np.empty((T, B, W_hh.shape[0]), x.dtype)
+    if D == 1:      # fused into the pointwise kernel
+        return _forward(hs, x.reshape(T, B), W_ih[0], True, x, W_ih, W_hh, b, states["h0"], relu, hs)
+    np.matmul(x.reshape(T * B, D), W_ih, out=hs.reshape(T * B, -1))
+    return _forward(hs, np.zeros((T, 1), x.dtype), b, False, x, W_ih, W_hh, b, states["h0"], relu, hs)
+
+
+def rnn_forward_drive(D, W_hh, b, h0, nonlinearity="tanh"):
+    """Run the RNN over a precomputed drive D (T, B, H): h_t = phi(D_t + h_{t-1} W_hh + b), b (H,) or None
+    (zero). Returns (hs, cache) as :func:`rnn_forward`; the cache is for :func:`rnn_backward_drive`."""
+    fn = "rnn_forward_drive"
+    relu = _relu(fn, nonlinearity)
+    D, W_hh, b, states = checks.drive_inputs(fn, 1, D, W_hh, b, {"h0": h0})
+    T, B, H = D.shape
+    b = np.zeros(H, D.dtype) if b is None else b
+    hs = np.empty((T, B, H), D.dtype)
+    return _forward(D, np.zeros((T, 1), D.dtype), b, False, None, None, W_hh, b, states["h0"], relu, hs)
+
+
+def _forward(xw, x_rows, w, fuse, x, W_ih, W_hh, b, h0, relu, hs):
+    hw = np.empty(h0.shape, h0.dtype)
     h_prev = h0
-    for t in range(T):
+    for t in range(hs.shape[0]):
         np.matmul(h_prev, W_hh, out=hw)
-        rnn_step_forward(hs[t], hw, b, x_rows[t], w, fuse, relu, hs[t])
+        rnn_step_forward(xw[t], hw, b, x_rows[t], w, fuse, relu, hs[t])
         h_prev = hs[t]
     view = hs.view()
     view.flags.writeable = False
@@ -117,13 +134,26 @@ def rnn_backward(cache, dhs, dhT):
     Returns (dx (T, B, D), dW_ih (D, H), dW_hh (H, H), db (H,), dh0 (B, H)), every value of magnitude below
     ``flush_threshold(dtype)`` flushed to zero.
     """
-    fn = "rnn_backward"
+    return _backward("rnn_backward", cache, dhs, dhT, drive=False)
+
+
+def rnn_backward_drive(cache, dhs, dhT):
+    """BPTT of :func:`rnn_forward_drive`: returns (dD (T, B, H), dW_hh, db (H,), dh0), flushed."""
+    return _backward("rnn_backward_drive", cache, dhs, dhT, drive=True)
+
+
+def _backward(fn, cache, dhs, dhT, drive):
     if not isinstance(cache, RNNCache):
-        raise TypeError(f"{fn}: cache must be the RNNCache that rnn_forward returned, got {type(cache).__name__}")
+        raise TypeError(f"{fn}: cache must be the RNNCache that rnn_forward{'_drive' if drive else ''} "
+                        f"returned, got {type(cache).__name__}")
+    if (cache.x is None) != drive:
+        other = "rnn_backward_drive" if cache.x is None else "rnn_backward"
+        raise TypeError(f"{fn}: this cache is from rnn_forward{'_drive' if cache.x is None else ''}; "
+                        f"pass it to {other}")
     x, W_ih, W_hh, hs = cache.x, cache.W_ih, cache.W_hh, cache.hs
-    T, B, D = x.shape
-    H = W_hh.shape[0]
-    dtype = x.dtype
+    T, B, H = hs.shape
+    D = 0 if drive else x.shape[2]
+    dtype = hs.dtype
     dhs = checks.output_gradient(fn, "dhs", dhs, (T, B, H), dtype, "(T, B, H)")
     dhT = checks.output_gradient(fn, "dhT", dhT, (B, H), dtype, "(B, H)")
     threshold = flush_threshold(dtype)
@@ -147,6 +177,10 @@ def rnn_backward(cache, dhs, dhT):
     dW_hh = cache.h0.T @ dz[0]
     if T > 1:
         dW_hh += hs[:-1].reshape((T - 1) * B, H).T @ dz[1:].reshape((T - 1) * B, H)
+    if drive:
+        grads = (dz, dW_hh, db, dh_rec)
+        flush_arrays(grads[1:], threshold)      # dz was flushed step by step
+        return grads
     if fuse:
         dW_ih = dw.reshape(1, H)
     else:

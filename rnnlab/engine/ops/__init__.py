@@ -114,9 +114,9 @@ def _int_to_backend(idx, like):
     """Integer data (tensor, array, list) as an array beside ``like``'s data."""
     data = idx.data if isinstance(idx, Tensor) else idx
     ref = like.data if isinstance(like, Tensor) else like
-    if backend._namespace_of(data) is not backend._namespace_of(ref) or backend._namespace_of(data) is None:
-        data = backend.asarray(backend.to_numpy(data) if backend._namespace_of(data) else data, like=ref)
-    return Tensor._from_op(data, False)
+    if backend.namespace_of(data) is not backend.namespace_of(ref) or backend.namespace_of(data) is None:
+        data = backend.asarray(backend.to_numpy(data) if backend.namespace_of(data) else data, like=ref)
+    return Tensor.wrap(data, False)
 
 
 def _index_to_backend(index, x):
@@ -171,7 +171,7 @@ Tensor.T = property(lambda self: transpose(self))
 def _compare(op):
     def method(self, other):
         other = other.data if isinstance(other, Tensor) else other
-        return Tensor._from_op(op(self.data, other), False)
+        return Tensor.wrap(op(self.data, other), False)
     return method
 
 

@@ -77,7 +77,7 @@ class GetItem(Function):
         xp = self.xp
         self.in_shape = tuple(x.shape)
         for i in self.index:
-            if backend._namespace_of(i) is not None and not xp.isdtype(i.dtype, "integral"):
+            if backend.namespace_of(i) is not None and not xp.isdtype(i.dtype, "integral"):
                 raise TypeError(f"getitem: index arrays must hold integers, got dtype {i.dtype} "
                                 "(for a boolean mask use rnnlab.where(mask, x, 0.0))")
         self.take = _take_axis(self.index, x.ndim)
@@ -114,7 +114,7 @@ class GetItem(Function):
 
 def _take_axis(index, ndim):
     """(axis, array) when ``index`` is one integer array among full slices and ``...``, else None."""
-    arrays = [k for k, i in enumerate(index) if backend._namespace_of(i) is not None]
+    arrays = [k for k, i in enumerate(index) if backend.namespace_of(i) is not None]
     if len(arrays) != 1:
         return None
     k = arrays[0]

@@ -1,0 +1,103 @@
+"""The MNIST code's Nesterov cell (``form="mnist-code"`` of NesterovRNN and NesterovLSTM): the recurrent term
+inside the momentum.
+
+    a_t = x_t W_ih + b_ih                              (B, G): G = H (RNN base) or 4H (LSTM base, all gates)
+    y_t = h_{t-1} W_hh + b_hh - s a_t                  part of the state, y_0 = 0 unless a state is passed
+    z_t = y_t + mu_t (y_t - y_{t-1})                   the base cell's pre-activation (its gates for an LSTM)
+    mu_t = (k - 1)/(k + 2),  k = t (F = 0) or k = ((t - 1) mod F) + 1 (F > 0)
+
+k counts the steps from 1 and goes back to 0 after every F steps, so that the next step has k = 1 and mu = 0:
+mu_t = ((t - 1) mod F)/(((t - 1) mod F) + 3), the released code's clock (``nesterov_mu`` with form
+'mnist-code'). t is the global step index, continued across TBPTT chunks.
+
+y_t depends on h_{t-1}, so unlike the other momentum rules it cannot be run over the inputs before the
+recurrence: the fused path is one core (:class:`NesterovCodeCore`) around the base core's activation. BPTT,
+with dz_t from the base activation's backward (given dL/dh_t and the base's carried state gradients):
+    dy_t = (1 + mu_t) dz_t - mu_{t+1} dz_{t+1}   (plus dL/dy_T at the end)
+    dL/dh_{t-1} (through step t) = dy_t W_hh^T,   dL/dW_hh = sum_t h_{t-1}^T dy_t,   dL/db_hh = sum_t,b dy_t
+    dL/da_t = -s dy_t,   dL/dy_0 = -mu_1 dz_1.
+"""
+from __future__ import annotations
+
+from ._checks import positive_float
+from .fused import FusedSequence, empty_like_steps, previous_states, step_norm, sum_steps_matmul
+from .momentum_rules import nesterov_mu, restart_period
+
+
+class NesterovCode:
+    """The MNIST code's rule: its hyperparameters, schedule and state (y, (B, G)), and its two paths for a
+    cell whose base (RNN or LSTM) has ``weight_hh``, ``bias_hh`` and ``activate``."""
+
+    state_names = ("y",)
+
+    def __init__(self, owner: str, s: float, restart: int):
+        self.s = positive_float(owner, "s", s)
+        self.restart = restart_period(owner, restart)
+
+    def mu(self, t: int) -> float:
+        """mu_t = (k - 1)/(k + 2) of step t (1-based, global)."""
+        return nesterov_mu(t, self.restart, "mnist-code")
+
+    def advance(self, cell, a_t, state, t: int) -> tuple:
+        """Composed: the base state and y_t from a_t (B, G) and (base state, y_{t-1})."""
+        n = len(cell.core.state_names)
+        y = state[0] @ cell.weight_hh + cell.bias_hh - self.s * a_t
+        mu = self.mu(t)
+        z = y + mu * (y - state[n])
+        return tuple(cell.activate(z, state[:n])) + (y,)
+
+    def sequence(self, cell, x, state, t0: int, probe=None) -> tuple:
+        """Fused: (hs (T, B, H), final state tuple) for x (T, B, D)."""
+        W_ih, b_ih = cell.input_params()
+        fn = FusedSequence(NesterovCodeCore(cell.core, self, t0), None, False, t0, probe)
+        outs = fn(x, W_ih, b_ih, cell.bias_hh, cell.weight_hh, *state)
+        return outs[0], tuple(outs[1:])
+
+
+class NesterovCodeCore:
+    """Raw-array loops of the MNIST code's cell, given A (T, B, G) = x W_ih + b_ih: the core of a
+    :class:`~rnnlab.cells.fused.FusedSequence` with parameters (b_hh (G,), W_hh (H, G)) and states (the base
+    core's, then y (B, G)). ``base`` supplies the activation (``activate``, ``backprop_activation``)."""
+
+    n_params = 2
+    has_kernel = False
+
+    def __init__(self, base, rule: NesterovCode, t0: int):
+        self.base, self.s, self.t0 = base, rule.s, t0
+        self.mu = rule.mu
+        self.state_names = base.state_names + rule.state_names
+
+    def forward(self, xp, A, params, states):
+        (b_hh, W), n = params, len(self.base.state_names)
+        core, y = tuple(states[:n]), states[n]
+        T = A.shape[0]
+        mus = [self.mu(self.t0 + 1 + k) for k in range(T)]
+        hs = empty_like_steps(xp, A, T, W.shape[0])
+        h0, steps = core[0], []
+        for k, mu in enumerate(mus):
+            y_next = xp.matmul(core[0], W) + b_hh - self.s * A[k, ...]
+            z = y_next + mu * (y_next - y)
+            core, step = self.base.activate(xp, z, core)
+            y = y_next
+            hs[k, ...] = core[0]
+            steps.append(step)
+        return hs, (*core, y), (W, h0, hs, mus, steps)
+
+    def backward(self, xp, cache, dhs, dfinals, norms=None):
+        W, h0, hs, mus, steps = cache
+        n = len(self.base.state_names)
+        dh_next, dcarry, dy_next = dfinals[0], tuple(dfinals[1:n]), dfinals[n]
+        T = hs.shape[0]
+        dY = empty_like_steps(xp, hs, T, W.shape[1])
+        for k in range(T - 1, -1, -1):
+            dh = dhs[k, ...] + dh_next
+            if norms is not None:
+                norms.append(step_norm(xp, dh))
+            dz, dcarry = self.base.backprop_activation(xp, steps[k], dh, dcarry)
+            dy = dy_next + (1 + mus[k]) * dz
+            dy_next = -mus[k] * dz
+            dY[k, ...] = dy
+            dh_next = xp.matmul(dy, W.T)
+        dW = sum_steps_matmul(xp, previous_states(xp, h0, hs), dY)
+        db_hh = xp.sum(dY, axis=(0, 1))
+        return -self.s * dY, (db_hh, dW), (dh_next, *dcarry, dy_next)

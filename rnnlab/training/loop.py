@@ -1,0 +1,288 @@
+"""The training loop behind ``rnnlab train``: one :class:`Run` from its configuration to its summary.
+
+One optimizer step asks a *closure* for gradients; the closure takes the next unit of work from a
+:class:`~rnnlab.training.work.WorkSource`. Every ``eval_every`` steps the model is scored on the
+validation split (which the plateau schedule and ``keep_best`` read); the test split is read once, at the
+end, for the last model and (with ``keep_best``) the best-validation one. What the run directory holds:
+:mod:`rnnlab.training.rundir`. ``--resume DIR`` continues from the checkpoint bit for bit, metrics included.
+
+A non-finite loss or gradient stops the run (:class:`Diverged`) with the last good checkpoint kept; SIGINT
+and SIGTERM checkpoint and stop it (:class:`Interrupted`), to be continued with ``--resume``.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import time
+from pathlib import Path
+
+from .. import optim
+from ..engine import backend, init
+from . import checkpoints, distributed, rundir
+from .config import DEFAULT_STEPS, TrainConfig
+from .data import task_from_config
+from .evaluation import evaluate
+from .model import SequenceModel, trivialization_for
+from .records import Records
+from .registry import build_optimizer, build_schedulers
+from .reporting import progress_bar
+from .work import WorkSource, steps_per_epoch
+
+
+class Diverged(RuntimeError):
+    """The loss or a gradient became non-finite; the run stopped with its last good checkpoint kept."""
+
+
+class Interrupted(RuntimeError):
+    """SIGINT or SIGTERM: the run wrote a checkpoint and stopped; ``run_dir`` continues it."""
+
+    def __init__(self, message: str, run_dir: Path):
+        super().__init__(message)
+        self.run_dir = run_dir
+
+
+class Run:
+    """One training run: everything ``rnnlab train`` sets up, its loop, and its checkpoints.
+
+    Nothing is written until the configuration, the data and the model are known to be good; then the run
+    directory is created (or, with ``resume``, checked against its checkpoint) and locked.
+    """
+
+    def __init__(self, cfg: TrainConfig, resume: bool = False, overwrite: bool = False, evaluate_only=False):
+        self.comm = distributed.communicator(cfg)
+        self.comm.check_config(cfg)  # before validate(): an error one rank alone raised would hang the others
+        self.cfg = cfg.validate()
+        self.out = Path(cfg.out) if cfg.out else rundir.fresh_path(cfg.task, cfg.cell)
+        cfg.out = str(self.out)
+        # The run's backend, dtype and kernel switch hold until run() returns (or setup fails), then the
+        # caller's come back: training from Python leaves no global switch behind.
+        self._context = contextlib.ExitStack()
+        self._context.enter_context(backend.use_backend(cfg.backend, device=self.comm.device(cfg)))
+        self._context.callback(backend.set_default_dtype, backend.default_dtype_name())
+        backend.set_default_dtype(cfg.dtype)
+        if not cfg.kernels:
+            from ..cells import kernels
+            self._context.enter_context(kernels.disabled())
+        try:
+            self._setup(cfg, resume, overwrite, evaluate_only)
+        except BaseException:
+            self._context.close()
+            raise
+
+    def _setup(self, cfg, resume, overwrite, evaluate_only) -> None:
+        init.manual_seed(cfg.seed)
+        self.task = task_from_config(cfg)
+        self._check_against_task(cfg)
+        self.model = SequenceModel(cfg, self.task)
+        self.params = self.model.parameters()
+        self.trivialization = trivialization_for(self.model, cfg.rebase_every)
+        self.optimizer, scaled = build_optimizer(cfg, self.params)
+        self.schedulers = build_schedulers(cfg, scaled)
+        self.plateaus = [s for s in self.schedulers if isinstance(s, optim.ReduceOnPlateau)]
+        self.work = WorkSource(cfg, self.task, self.model, self.comm)
+        self.total_steps = self._total_steps()
+        self.step, self.elapsed, self.grad_evals = 0, 0.0, 0
+        self.records = Records(self.out, self.task, self.comm.is_root)
+        self.best = {"step": None, "val_loss": math.inf}
+        self.stop_signal = None
+        self.lock = rundir.RunLock(self.out)
+        if evaluate_only:
+            return
+        if resume:
+            self._context.callback(self.lock.release)
+            if self.comm.is_root:
+                self.lock.acquire()
+            self.restore(checkpoints.load_run(self, self.out / checkpoints.CHECKPOINT))
+            self._check_resumable()
+            self.records.truncate()
+            self.records.start_config(cfg.to_dict())
+        else:
+            if self.comm.is_root:
+                rundir.create(self.out, overwrite)
+                self._context.callback(self.lock.release)
+                self.lock.acquire()
+            self.records.start(cfg.to_dict())
+        self.comm.broadcast_state(self.params, self.optimizer)
+
+    def _check_against_task(self, cfg) -> None:
+        from .config import ConfigError
+        T = self.task.seq_len
+        if T is not None and cfg.tbptt > T:
+            raise ConfigError(f"config: tbptt ({cfg.tbptt}) is longer than the {cfg.task} sequences (T = {T}); "
+                              f"use tbptt <= {T}, or 0 for full BPTT")
+        if self.task.input_kind == "tokens" and cfg.tbptt_k2 and cfg.tbptt_k2 != cfg.tbptt:
+            raise ConfigError("config: ptb is served in consecutive chunks; tbptt_k2 must equal tbptt")
+
+    def _total_steps(self) -> int:
+        cfg = self.cfg
+        if cfg.steps:
+            return cfg.steps
+        if not cfg.epochs:
+            return DEFAULT_STEPS
+        per_epoch = steps_per_epoch(self.work, self.task.seq_len)
+        return max(1, (cfg.epochs * per_epoch) // (cfg.fw_k if cfg.optimizer == "fw" else 1))
+
+    # ------------------------------------------------------------------ one step
+    def closure(self):
+        self.optimizer.zero_grad()
+        loss, correct, count = self.work.next()
+        value = loss.item()
+        if not math.isfinite(value):
+            raise Diverged(f"train: the loss became {value} at step {self.step + 1}; nothing after step "
+                           f"{self.step} is kept. Try a smaller --lr (now {self.cfg.lr:g}) or --clip-norm")
+        loss.backward()
+        stats = self.comm.average_gradients(self.params, self.work.weight, value, correct, count)
+        self.grad_evals += 1
+        if self.cfg.clip_value:
+            optim.clip_grad_value(self.params, self.cfg.clip_value)
+        if self.cfg.clip_norm:
+            optim.clip_grad_norm(self.params, self.cfg.clip_norm)
+        self.records.add_train(stats)
+        return loss
+
+    def train_step(self) -> None:
+        try:
+            self.optimizer.step(self.closure)
+        except optim.NonFiniteGradientError as exc:
+            raise Diverged(f"train: a gradient became non-finite at step {self.step + 1} ({exc}); nothing after "
+                           f"step {self.step} is kept. Try a smaller --lr (now {self.cfg.lr:g}) or --clip-norm") \
+                from None
+        self.step += 1
+        if self.trivialization is not None:
+            # the count comes from the run's step, which checkpoints keep, so a resumed run rebases on the same steps
+            self.trivialization.steps = self.step - 1
+            self.trivialization.step()
+        for s in self.schedulers:
+            if s not in self.plateaus:
+                s.step()
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> dict:
+        """Train to ``total_steps``, validate, test, write the summary; returns the summary."""
+        with self._context, self._signals():
+            try:
+                return self._run()
+            except Diverged:
+                self.records.write_summary(self.summary(diverged=True))
+                raise
+
+    @contextlib.contextmanager
+    def _signals(self):
+        def handler(signum, frame):
+            self.stop_signal = signum
+        previous = {}
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous[sig] = signal.signal(sig, handler)
+        except ValueError:            # not the main thread: the caller handles signals
+            pass
+        try:
+            yield
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+    def _run(self) -> dict:
+        cfg = self.cfg
+        bar = progress_bar(self.total_steps, f"{cfg.task} {cfg.cell} {cfg.optimizer}",
+                           enabled=cfg.progress and self.comm.is_root)
+        bar.update(self.step)
+        start = time.perf_counter() - self.elapsed
+        last_ckpt = self.step
+        while self.step < self.total_steps:
+            self.train_step()
+            self.elapsed = time.perf_counter() - start
+            if self.step % cfg.log_every == 0 or self.step == self.total_steps:
+                self.records.log_train(self.counters())
+                if cfg.record_grad_norms:
+                    self.records.capture_grad_norms(self.step, self.model.rnn)
+            if self.step % cfg.eval_every == 0 and self.step < self.total_steps:
+                self.validate()
+            bar.set_postfix(self.records.postfix(), refresh=False)
+            bar.update(1)
+            if self.step - last_ckpt >= cfg.checkpoint_every or self.stop_signal is not None:
+                self.save()
+                last_ckpt = self.step
+            if self.stop_signal is not None:
+                bar.close()
+                raise Interrupted(f"train: stopped by {signal.Signals(self.stop_signal).name} at step {self.step}; "
+                                  f"checkpoint written", self.out)
+        bar.close()
+        return self.finish()
+
+    def validate(self) -> dict:
+        """Score the validation split, step the plateau schedule on it, keep the best model."""
+        metrics = evaluate(self.cfg, self.task, self.model, "val", comm=self.comm)
+        self.records.record("val", metrics, self.counters())
+        for s in self.plateaus:
+            s.step(metrics["loss"])
+        if self.cfg.keep_best and metrics["loss"] < self.best["val_loss"]:
+            self.best = {"step": self.step, "val_loss": metrics["loss"]}
+            checkpoints.save_run(self, self.out / checkpoints.BEST)
+        return metrics
+
+    def finish(self) -> dict:
+        """The end of training: validation, the checkpoint, then the test split, read once (twice with
+        ``keep_best``: the last model and the best-validation one)."""
+        val = self.validate()
+        self.save()
+        test = evaluate(self.cfg, self.task, self.model, "test", comm=self.comm)
+        self.records.record("test", test, self.counters())
+        best_test = None
+        if self.cfg.keep_best:
+            checkpoints.load_model(self.model, self.out / checkpoints.BEST)
+            best_test = evaluate(self.cfg, self.task, self.model, "test", comm=self.comm)
+        summary = self.summary(val=val, test=test, best_test=best_test)
+        self.records.write_summary(summary)
+        if self.cfg.record_grad_norms:
+            self.records.save_grad_norms()
+        return summary
+
+    def summary(self, val=None, test=None, best_test=None, diverged=False) -> dict:
+        out = {"config": self.cfg.to_dict(), "steps": self.step, "grad_evals": self.grad_evals,
+               "wall_time": round(self.elapsed, 3), "train_loss": self.records.last_train.get("loss"),
+               "baseline_loss": self.task.baseline_loss, "diverged": diverged}
+        for prefix, metrics in (("val", val), ("test", test)):
+            for k in self.records.metric_keys():
+                out[f"{prefix}_{k}"] = (metrics or {}).get(k)
+        if self.cfg.keep_best:
+            out["best_step"], out["best_val_loss"] = self.best["step"], self.best["val_loss"]
+            for k in self.records.metric_keys():
+                out[f"best_test_{k}"] = (best_test or {}).get(k)
+        return out
+
+    # ------------------------------------------------------------------ checkpoints
+    def counters(self) -> dict:
+        return {"step": self.step, "epoch": self.work.epoch, "elapsed": self.elapsed, "grad_evals": self.grad_evals,
+                "best": self.best, **self.records.state()}
+
+    def restore(self, meta: dict) -> None:
+        self.step, self.elapsed, self.grad_evals = meta["step"], meta["elapsed"], meta["grad_evals"]
+        self.best = meta["best"]
+        self.records.restore(meta)
+
+    def _check_resumable(self) -> None:
+        from .config import ConfigError
+        if self.step > self.total_steps:
+            raise ConfigError(f"--resume: the run reached step {self.step}, beyond the {self.total_steps} steps "
+                              f"asked for; give a larger --steps or --epochs")
+        if self.step == self.total_steps and (self.out / "summary.json").exists():
+            raise rundir.RunDirError(f"--resume: the run in {self.out} finished at step {self.step}; give a "
+                                     f"larger --steps or --epochs to train it longer")
+
+    def close(self) -> None:
+        """Give back the backend, dtype and lock (``run()`` does it itself)."""
+        self._context.close()
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def save(self) -> None:
+        checkpoints.save_run(self, self.out / checkpoints.CHECKPOINT)
+
+
+__all__ = ["Run", "Diverged", "Interrupted"]

@@ -1,0 +1,92 @@
+"""The network ``rnnlab train`` builds for a task: [embedding] -> recurrent stack -> linear read-out.
+
+The read-out follows the task's target (see :class:`rnnlab.datasets.Task`):
+
+* ``last``: one prediction per sequence from the top layer's last output, y = h_T W + b: (B, K);
+* ``every_step`` and ``next_token``: one prediction per step, y_t = h_t W + b: (T, B, K).
+"""
+from __future__ import annotations
+
+from .. import cells as cells_pkg
+from ..cells.registry import cell_class, cell_hyperparameters
+from ..engine import ops
+from ..engine.layers import Embedding, Linear
+from ..engine.module import Module
+
+CONFIG_KEY = {"form": "nesterov_form"}
+"""Cell constructor parameters whose configuration key has another name; every other hyperparameter of a
+cell's constructor is the configuration key of the same name."""
+
+
+def cell_options(cls, cfg, seq_len: int | None) -> dict:
+    """The keyword arguments for cell class ``cls`` that ``cfg`` sets: every constructor hyperparameter that
+    is a configuration key (``seq_len`` from the task)."""
+    options = {}
+    for name in cell_hyperparameters(cls):
+        if name == "seq_len":
+            if seq_len:
+                options[name] = seq_len
+            continue
+        key = CONFIG_KEY.get(name, name)
+        if hasattr(cfg, key):
+            options[name] = getattr(cfg, key)
+    return options
+
+
+def make_cells(cfg, input_size: int, seq_len: int | None):
+    """One cell per layer, as ``cfg`` says; layer l is seeded with ``cfg.seed`` and l."""
+    cls = cell_class(cfg.cell)
+    options = cell_options(cls, cfg, seq_len)
+    return [cls(input_size if layer == 0 else cfg.hidden, cfg.hidden, rng=[cfg.seed, 1, layer], **options)
+            for layer in range(cfg.layers)]
+
+
+class SequenceModel(Module):
+    """``model(x, state=None, t0=0) -> (y, state)``; x (T, B, D) floats, or (T, B) token ids with an embedding."""
+
+    def __init__(self, cfg, task):
+        super().__init__()
+        self.target = task.target
+        input_size = task.input_size
+        if task.input_kind == "tokens":
+            width = cfg.embedding or cfg.hidden
+            self.embed = Embedding(task.input_size, width, rng=[cfg.seed, 2], std=0.1)
+            input_size = width
+        else:
+            self.embed = None
+        self.rnn = cells_pkg.Recurrent(make_cells(cfg, input_size, task.seq_len), fused=cfg.fused,
+                                       batch_norm=cfg.batch_norm, dropout=cfg.dropout, rng=[cfg.seed, 3])
+        self.head = Linear(cfg.hidden, task.output_size, rng=[cfg.seed, 4])
+
+    def inputs(self, x):
+        """Token ids through the embedding; float inputs unchanged."""
+        return self.embed(x) if self.embed is not None else x
+
+    def readout(self, outputs):
+        """Predictions from the top layer's outputs (T, B, H), as the task's target asks."""
+        if self.target == "last":
+            return self.head(outputs[-1])
+        return self.head(outputs)
+
+    def forward(self, x, state=None, t0: int = 0, record_grad_norms: bool = False):
+        outputs, state = self.rnn(self.inputs(x), state, t0=t0, record_grad_norms=record_grad_norms)
+        return self.readout(outputs), state
+
+
+def task_loss(task, y, target):
+    """The task's training loss: MSE for regression, mean softmax cross-entropy for classes."""
+    if task.loss == "mse":
+        return ops.mse_loss(y, target)
+    return ops.cross_entropy(y, target)
+
+
+def trivialization_for(model, rebase_every: int):
+    """DTRIV (``rebase_every`` = K > 0): the model's orthogonal cells, re-based once now (B_0 = B_init, A = 0,
+    as the reference code does before training) and then after every K-th optimizer step. None for expRNN
+    (K = 0) and other cells. A resumed run reloads B_0 and A from the checkpoint."""
+    if not rebase_every:
+        return None
+    trivialization = cells_pkg.DynamicTrivialization(model, rebase_every)
+    for cell in trivialization.cells:
+        cell.rebase()
+    return trivialization

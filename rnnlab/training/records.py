@@ -1,0 +1,116 @@
+"""What a run records: ``config.json``, ``metrics.jsonl``, ``summary.json`` and ``grad_norms.npz``.
+
+Training losses are averaged over the units of work between two log lines; that running average and the
+number of lines written are part of every checkpoint, so a resumed run writes exactly the lines the
+uninterrupted one would have (apart from wall time).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..engine import backend
+from ..engine.backend import to_numpy
+from . import checkpoints
+from .evaluation import metrics_from
+from .reporting import strict_json
+
+METRICS, CONFIG, SUMMARY, GRAD_NORMS = "metrics.jsonl", "config.json", "summary.json", "grad_norms.npz"
+
+
+class Records:
+    """The run directory's records; only the root rank writes (``writer``)."""
+
+    def __init__(self, out: Path, task, writer: bool = True):
+        self.out, self.task, self.writer = Path(out), task, writer
+        self.running: list = []          # (loss, correct, count) of each unit of work since the last log line
+        self.last_train: dict = {}
+        self.last_eval: dict = {}
+        self.lines = 0                   # lines in metrics.jsonl
+        self.grad_norm_history: list = []
+
+    def metric_keys(self) -> tuple:
+        """The summary's per-split keys: loss, then the task's metric (accuracy or perplexity) if it has one."""
+        return ("loss",) + ((self.task.metric,) if self.task.metric in ("accuracy", "perplexity") else ())
+
+    def start(self, config: dict) -> None:
+        self.start_config(config)
+        if self.writer:
+            checkpoints.atomic_write_bytes(self.out / METRICS, b"")
+
+    def start_config(self, config: dict) -> None:
+        if self.writer:
+            checkpoints.atomic_write_bytes(self.out / CONFIG, strict_json(config, indent=1).encode())
+
+    # ------------------------------------------------------------------ rows
+    def add_train(self, stats) -> None:
+        self.running.append([float(stats[0]), float(stats[1]), int(stats[2])])
+
+    def log_train(self, counters: dict) -> None:
+        if not self.running:
+            return
+        losses, corrects, counts = zip(*self.running)
+        self.running = []
+        self.last_train = metrics_from(self.task, sum(losses), len(losses), sum(corrects), sum(counts))
+        self.record("train", self.last_train, counters)
+
+    def record(self, split: str, metrics: dict, counters: dict) -> None:
+        if split != "train":
+            self.last_eval = metrics
+        row = {"step": counters["step"], "epoch": counters["epoch"], "split": split, **metrics,
+               "grad_evals": counters["grad_evals"], "wall_time": round(counters["elapsed"], 3)}
+        self.lines += 1
+        if self.writer:
+            with open(self.out / METRICS, "a") as f:
+                f.write(strict_json(row) + "\n")
+
+    def postfix(self) -> dict:
+        """The progress bar's postfix: the last training loss and the last metric."""
+        shown = {}
+        if "loss" in self.last_train:
+            shown["loss"] = f"{self.last_train['loss']:.4g}"
+        m = self.last_eval or self.last_train
+        for k in ("accuracy", "perplexity"):
+            if k in m:
+                shown[("val " if self.last_eval else "") + k] = f"{m[k]:.4g}"
+        return shown
+
+    def write_summary(self, summary: dict) -> None:
+        if self.writer:
+            checkpoints.atomic_write_bytes(self.out / SUMMARY, strict_json(summary, indent=1).encode())
+
+    # ------------------------------------------------------------------ checkpoints
+    def state(self) -> dict:
+        return {"running": self.running, "last_train": self.last_train, "last_eval": self.last_eval,
+                "metrics_lines": self.lines, "grad_norm_steps": len(self.grad_norm_history)}
+
+    def restore(self, meta: dict) -> None:
+        """Take the checkpoint's averages and the number of lines written before it."""
+        self.running, self.last_train, self.last_eval = meta["running"], meta["last_train"], meta["last_eval"]
+        self.lines = meta["metrics_lines"]
+
+    def truncate(self) -> None:
+        """Cut ``metrics.jsonl`` back to the lines written before the checkpoint."""
+        path = self.out / METRICS
+        if self.writer and path.exists():
+            kept = path.read_text().splitlines(keepends=True)[:self.lines]
+            checkpoints.atomic_write_bytes(path, "".join(kept).encode())
+
+    # ------------------------------------------------------------------ gradient norms
+    def capture_grad_norms(self, step: int, rnn) -> None:
+        """Keep the probe's ||dL/dh_t|| of the step just taken (full-BPTT steps record them)."""
+        try:
+            norms = rnn.grad_norms
+        except RuntimeError:     # this step did not record (a TBPTT chunk, an evaluation in between)
+            return
+        self.grad_norm_history.append((step, [to_numpy(n) for n in norms]))
+
+    def save_grad_norms(self) -> None:
+        """``grad_norms.npz``: ``steps`` (n,) and ``layer{i}`` (n, T): the norms at each logged step."""
+        if not self.grad_norm_history or not self.writer:
+            return
+        host = backend.host
+        steps, rows = zip(*self.grad_norm_history)
+        arrays = {"steps": host.asarray(steps)}
+        for i in range(len(rows[0])):
+            arrays[f"layer{i}"] = host.stack([r[i] for r in rows])
+        checkpoints.save(self.out / GRAD_NORMS, arrays)

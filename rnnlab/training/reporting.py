@@ -1,0 +1,71 @@
+"""What a run shows and writes as it goes: the progress bar, strict JSON records, and the closing verdict."""
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+PLAIN_EVERY = 30.0
+"""Seconds between progress lines when the output is not a terminal (a log file, CI)."""
+
+
+class _Lines:
+    """A stream for tqdm off a terminal: every redraw becomes one plain line instead of a carriage return."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        text = text.replace("\r", "").strip()
+        if text:
+            self.stream.write(text + "\n")
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def progress_bar(total: int, desc: str, enabled: bool = True, stream=None):
+    """A tqdm bar (elapsed time, ETA, loss and metric in the postfix); off a terminal, one line every
+    :data:`PLAIN_EVERY` seconds."""
+    from tqdm.auto import tqdm
+    stream = stream or sys.stderr
+    tty = hasattr(stream, "isatty") and stream.isatty()
+    return tqdm(total=total, desc=desc, disable=not enabled, file=stream if tty else _Lines(stream),
+                mininterval=0.1 if tty else PLAIN_EVERY, maxinterval=PLAIN_EVERY * 2, dynamic_ncols=tty,
+                ascii=not tty, leave=True)
+
+
+def finite_or_none(value):
+    """Non-finite floats become None (strict JSON has no NaN or Infinity), inside dicts and lists too."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_none(v) for v in value]
+    return value
+
+
+def strict_json(value, **options) -> str:
+    """``value`` as strict JSON (non-finite numbers written as null)."""
+    return json.dumps(finite_or_none(value), allow_nan=False, **options)
+
+
+LEARNED_RATIO = 2.0
+"""A test loss this many times below the baseline's is called learned."""
+BASELINES = {"mse": "predict-the-mean", "accuracy": "class-frequency", "perplexity": "unigram"}
+
+
+def verdict(summary: dict, metric: str, task_name: str = "") -> str:
+    """One line: the test loss against the input-blind baseline, and whether the model learned."""
+    if summary.get("diverged"):
+        return f"diverged at step {summary.get('steps')}: no test result"
+    loss, base = summary.get("test_loss"), summary.get("baseline_loss")
+    name = "memoryless" if task_name == "copying" else BASELINES.get(metric, "input-blind")
+    if loss is None or base is None:
+        return "no test result"
+    if loss < base:
+        ratio = base / loss if loss > 0 else math.inf
+        judged = "learned" if ratio >= LEARNED_RATIO else f"beat it, by less than {LEARNED_RATIO:g}x"
+        return f"test loss {loss:.4g}, {ratio:.3g}x below the {name} baseline {base:.4g}: {judged}"
+    return f"test loss {loss:.4g}, not below the {name} baseline {base:.4g}: did not beat the baseline"

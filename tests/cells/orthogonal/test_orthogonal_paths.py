@@ -1,0 +1,57 @@
+"""Both paths of the orthogonal cells: gradients against finite differences (through expm and its Fréchet
+derivative to A), and the fused path equal to the composed path to 1e-10."""
+import pytest
+from tests.cells.cell_configs import (
+    FEWER_EXAMPLES,
+    Config,
+    check_gradients,
+    assert_same,
+    host_inputs,
+    run_with_grads,
+)
+from hypothesis import assume, given
+from hypothesis.control import currently_in_test_context
+from hypothesis import strategies as st
+from tests.cells.orthogonal.orthogonal_configs import FAMILIES, build, configs, kink_margin
+
+
+PATHS = [pytest.param(True, id="fused"), pytest.param(False, id="composed")]
+
+
+def _check(config: Config, fused: bool, fast: bool):
+    wide = kink_margin(config) > 1e-3
+    if currently_in_test_context():
+        assume(wide)
+    else:
+        assert wide, f"the fixed configuration {config} passes within 1e-3 of a modReLU kink"
+    check_gradients(build(config, fused), config, fast)
+
+
+@pytest.mark.parametrize("fused", PATHS)
+@pytest.mark.parametrize("family", FAMILIES)
+@FEWER_EXAMPLES
+@given(data=st.data())
+def test_orthogonal_cell_gradients_match_finite_differences_along_random_directions(family, fused, backend_name,
+                                                                                    float64, data):
+    _check(data.draw(configs(family)), fused, fast=True)
+
+
+@pytest.mark.parametrize("fused", PATHS)
+@pytest.mark.parametrize("family", FAMILIES)
+def test_orthogonal_cell_full_jacobian_matches_finite_differences_on_a_tiny_stack(family, fused, backend_name,
+                                                                                  float64):
+    _check(Config(family, T=3, B=1, D=2, sizes=[3], seed=7, t0=1), fused, fast=False)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@FEWER_EXAMPLES
+@given(data=st.data())
+def test_orthogonal_fused_path_equals_composed_path_outputs_states_and_gradients(family, backend_name, float64,
+                                                                                 data):
+    config = data.draw(configs(family, max_layers=3, max_size=5))
+    results = []
+    for fused in (True, False):
+        rnn = build(config, fused)
+        x, state = host_inputs(config, rnn)
+        results.append(run_with_grads(rnn, x, state, seed=config.seed, t0=config.t0))
+    assert_same(*results)
