@@ -30,7 +30,8 @@ class Parser(argparse.ArgumentParser):
 
 def _run_train(args) -> int:
     from .training import distributed, from_mapping, load_toml, resume, train
-    from .training.config import ConfigError, TrainConfig, coerce
+    from .training.config import ConfigError, TrainConfig, coerce, read_toml
+    from .training.session import check_applicable
     given = given_settings(args)
     if args.resume:
         extra = set(given) - {"steps", "epochs", "progress", "distributed"}
@@ -43,7 +44,10 @@ def _run_train(args) -> int:
                          progress=given.get("progress", True), distributed=given.get("distributed"))
     else:
         cfg = load_toml(args.config) if args.config else TrainConfig()
-        summary = train(from_mapping(given, "command line", base=cfg), overwrite=args.overwrite)
+        cfg = from_mapping(given, "command line", base=cfg)
+        file_keys = set(read_toml(args.config).get("train", read_toml(args.config))) if args.config else set()
+        check_applicable(cfg, set(given) | file_keys, "command line" if not file_keys else "settings")
+        summary = train(cfg, overwrite=args.overwrite)
     if distributed.is_root():        # under MPI, rank 0 alone reports
         _report(summary)
     return 0

@@ -16,11 +16,12 @@ with dz_t from the base activation's backward (given dL/dh_t and the base's carr
     dy_t = (1 + mu_t) dz_t - mu_{t+1} dz_{t+1}   (plus dL/dy_T at the end)
     dL/dh_{t-1} (through step t) = dy_t W_hh^T,   dL/dW_hh = sum_t h_{t-1}^T dy_t,   dL/db_hh = sum_t,b dy_t
     dL/da_t = -s dy_t,   dL/dy_0 = -mu_1 dz_1.
+Values below smallest_normal / eps are flushed to zero in the backward (``flush_tiny``), as in the other loops.
 """
 from __future__ import annotations
 
 from ._checks import positive_float
-from .fused import FusedSequence, empty_like_steps, previous_states, step_norm, sum_steps_matmul
+from .fused import FusedSequence, empty_like_steps, flush_tiny, previous_states, step_norm, sum_steps_matmul
 from .momentum_rules import nesterov_mu, restart_period
 
 
@@ -90,14 +91,15 @@ class NesterovCodeCore:
         T = hs.shape[0]
         dY = empty_like_steps(xp, hs, T, W.shape[1])
         for k in range(T - 1, -1, -1):
-            dh = dhs[k, ...] + dh_next
+            dh = flush_tiny(xp, dhs[k, ...] + dh_next)
             if norms is not None:
                 norms.append(step_norm(xp, dh))
             dz, dcarry = self.base.backprop_activation(xp, steps[k], dh, dcarry)
-            dy = dy_next + (1 + mus[k]) * dz
-            dy_next = -mus[k] * dz
+            dz, dcarry = flush_tiny(xp, dz), tuple(flush_tiny(xp, d) for d in dcarry)
+            dy = flush_tiny(xp, dy_next + (1 + mus[k]) * dz)
+            dy_next = flush_tiny(xp, -mus[k] * dz)
             dY[k, ...] = dy
             dh_next = xp.matmul(dy, W.T)
-        dW = sum_steps_matmul(xp, previous_states(xp, h0, hs), dY)
-        db_hh = xp.sum(dY, axis=(0, 1))
-        return -self.s * dY, (db_hh, dW), (dh_next, *dcarry, dy_next)
+        dW = flush_tiny(xp, sum_steps_matmul(xp, previous_states(xp, h0, hs), dY))
+        db_hh = flush_tiny(xp, xp.sum(dY, axis=(0, 1)))
+        return -self.s * dY, (db_hh, dW), (flush_tiny(xp, dh_next), *dcarry, dy_next)

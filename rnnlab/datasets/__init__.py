@@ -14,7 +14,7 @@ from .adding import ADDING_BASELINE_MSE, ADDING_TARGETS, adding_dataset, adding_
 from .cache import ENV_VAR, check_finite, data_root, data_root_source, dataset_dir, download_file
 from .copying import copying_baseline, copying_dataset, copying_task
 from .download import DOWNLOADABLE, download_dataset
-from .errors import ChecksumError, DataFormatError, DatasetError, DownloadError, MissingDataError
+from .errors import ChecksumError, DataFormatError, DatasetError, DatasetOptionError, DownloadError, MissingDataError
 from .har import FASTGRNN_MERGE, HAR, HAR_ACTIVITIES, HAR_SIGNALS, har_datasets, load_har
 from .loader import BatchLoader, TokenStreamLoader, to_device
 from .mnist import MNIST, MNIST_MD5, MNIST_URLS, load_mnist, mnist_datasets, read_idx
@@ -33,5 +33,5 @@ __all__ = [
     "PTBCorpus", "PTB_MD5", "PTB_URLS", "load_ptb", "batchify", "perplexity",
     "ENV_VAR", "data_root", "data_root_source", "dataset_dir", "download_file", "download_dataset", "DOWNLOADABLE",
     "check_finite",
-    "DatasetError", "MissingDataError", "ChecksumError", "DataFormatError", "DownloadError",
+    "DatasetError", "DatasetOptionError", "MissingDataError", "ChecksumError", "DataFormatError", "DownloadError",
 ]

@@ -115,12 +115,13 @@ def check_md5(data: bytes, expected: str | None, path: Path, *, loader: str, wha
 def check_finite(array: np.ndarray, path: Path, *, loader: str) -> None:
     """Raise :class:`DataFormatError` naming ``path`` and the first row (1-based, along axis 0) of float
     ``array`` that holds a NaN or an infinity."""
-    if array.dtype.kind != "f":
+    rows = np.atleast_1d(array)
+    if rows.dtype.kind != "f" or rows.size == 0:
         return
-    finite = np.isfinite(array.reshape(len(array), -1)).all(axis=1) if array.ndim else np.isfinite(array)
-    if not np.all(finite):
+    finite = np.isfinite(rows.reshape(len(rows), -1)).all(axis=1)
+    if not finite.all():
         row = int(np.flatnonzero(~finite)[0])
-        values = np.asarray(array[row]).ravel()
+        values = rows[row].ravel()
         value = values[~np.isfinite(values)][0]
         raise DataFormatError(f"{loader}: {path} row {row + 1} holds the non-finite value {value}; expected "
                               "finite numbers")
@@ -197,11 +198,13 @@ def fetch_missing(sources: dict[str, tuple[list[str], str | None]], folder: Path
     if not root.is_dir() and data_root_source(data_dir) != _CACHE_SOURCE:
         return "the data directory does not exist, so nothing was downloaded"
     created = not folder.exists()
-    failures = [f for f in (fetch_from_mirrors(urls, folder / name, expected_md5=md5, gunzip_for_md5=gunzip_for_md5,
-                                               loader=loader)
-                            for name, (urls, md5) in sources.items()) if f]
-    if created and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
+    try:
+        failures = [f for f in (fetch_from_mirrors(urls, folder / name, expected_md5=md5,
+                                                   gunzip_for_md5=gunzip_for_md5, loader=loader)
+                                for name, (urls, md5) in sources.items()) if f]
+    finally:
+        if created and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
     return f"download failed: {failures[0]}" if failures else ""
 
 

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from .sequence import SequenceDataset, one_hot
+from .errors import DatasetOptionError
 
 __all__ = ["copying_task", "copying_dataset", "copying_baseline", "COPY_LENGTH", "NUM_CATEGORIES",
            "BLANK", "DELIMITER", "NUM_INPUT_SYMBOLS", "NUM_OUTPUT_CLASSES"]
@@ -44,9 +45,9 @@ def copying_task(n: int, seq_len: int, seed) -> tuple[np.ndarray, np.ndarray]:
     encode the inputs with :func:`rnnlab.datasets.one_hot` (depth 10) or use :func:`copying_dataset`.
     """
     if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"copying_task: n (number of sequences) must be a positive integer, got {n!r}")
+        raise DatasetOptionError(f"copying_task: n (number of sequences) must be a positive integer, got {n!r}")
     if not isinstance(seq_len, (int, np.integer)) or seq_len < 1:
-        raise ValueError(f"copying_task: seq_len (number of blanks T) must be a positive integer, got {seq_len!r}")
+        raise DatasetOptionError(f"copying_task: seq_len (number of blanks T) must be a positive integer, got {seq_len!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     total = seq_len + 2 * COPY_LENGTH
     data = rng.integers(1, NUM_CATEGORIES + 1, size=(COPY_LENGTH, n))

@@ -26,3 +26,8 @@ class DataFormatError(DatasetError):
 
 class DownloadError(DatasetError):
     """A download failed (no network, HTTP error); nothing was written."""
+
+
+class DatasetOptionError(DatasetError, ValueError):
+    """A data set was asked for with an impossible option (a hold-out larger than the data, a class merge that
+    misses an activity); the message names the option and what it accepts."""

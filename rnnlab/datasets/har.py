@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .cache import check_finite, existing_dataset_dir, missing_files_error
-from .errors import DataFormatError, DatasetError
+from .errors import DataFormatError, DatasetError, DatasetOptionError
 from .sequence import SequenceDataset
 
 __all__ = ["HAR", "HAR_SIGNALS", "HAR_ACTIVITIES", "HAR_STEPS", "HAR_FOLDER", "HAR_URL", "FASTGRNN_MERGE",
@@ -114,17 +114,17 @@ def _class_of_label(merge: dict) -> np.ndarray:
     for key, cls in merge.items():
         label = HAR_ACTIVITIES.index(key) + 1 if key in HAR_ACTIVITIES else key
         if not isinstance(label, (int, np.integer)) or isinstance(label, bool) or not 1 <= label <= 6:
-            raise ValueError(f"har_datasets: merge keys must be activity names {', '.join(HAR_ACTIVITIES)} or "
+            raise DatasetOptionError(f"har_datasets: merge keys must be activity names {', '.join(HAR_ACTIVITIES)} or "
                              f"labels 1..6, got {key!r}")
         if not isinstance(cls, (int, np.integer)) or isinstance(cls, bool) or cls < 0:
-            raise ValueError(f"har_datasets: merge maps {key!r} to {cls!r}, expected a class index >= 0")
+            raise DatasetOptionError(f"har_datasets: merge maps {key!r} to {cls!r}, expected a class index >= 0")
         table[label] = cls
     unmapped = [HAR_ACTIVITIES[i - 1] for i in range(1, 7) if table[i] < 0]
     if unmapped:
-        raise ValueError(f"har_datasets: merge must map all six activities, missing {', '.join(unmapped)}")
+        raise DatasetOptionError(f"har_datasets: merge must map all six activities, missing {', '.join(unmapped)}")
     classes = sorted(set(table[1:].tolist()))
     if classes != list(range(len(classes))) or len(classes) < 2:
-        raise ValueError(f"har_datasets: merge must use the classes 0..C-1 (C >= 2) each at least once, got "
+        raise DatasetOptionError(f"har_datasets: merge must use the classes 0..C-1 (C >= 2) each at least once, got "
                          f"{classes}")
     return table
 
@@ -142,7 +142,7 @@ def har_datasets(data_dir=None, *, merge: dict | None = None, noise_variance: fl
     table = _class_of_label(merge)
     if not isinstance(noise_variance, Real) or isinstance(noise_variance, bool) or not (
             noise_variance >= 0 and math.isfinite(noise_variance)):
-        raise ValueError(f"har_datasets: noise_variance must be a finite number >= 0, got {noise_variance!r}")
+        raise DatasetOptionError(f"har_datasets: noise_variance must be a finite number >= 0, got {noise_variance!r}")
     raw = har if har is not None else load_har(data_dir)
     mean = raw.train_signals.mean(axis=(0, 1), dtype=np.float64)
     std = raw.train_signals.std(axis=(0, 1), dtype=np.float64)

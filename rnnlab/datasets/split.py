@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .sequence import SequenceDataset
+from .errors import DatasetOptionError
 
 __all__ = ["HOLDOUT_STREAM", "holdout_indices", "hold_out"]
 
@@ -25,10 +26,10 @@ def holdout_indices(n: int, size: int, seed: int, *, owner: str = "holdout_indic
     caller in the error.
     """
     if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or not 0 <= size < n:
-        raise ValueError(f"{owner}: val_size must be an integer in [0, {n}) (training samples held out for "
+        raise DatasetOptionError(f"{owner}: val_size must be an integer in [0, {n}) (training samples held out for "
                          f"validation; 0 for none), got {size!r}")
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"{owner}: seed must be an integer >= 0, got {seed!r}")
+        raise DatasetOptionError(f"{owner}: seed must be an integer >= 0, got {seed!r}")
     order = np.random.default_rng([int(seed), HOLDOUT_STREAM]).permutation(n)
     return np.sort(order[size:]), np.sort(order[:size])
 

@@ -235,8 +235,9 @@ def get_namespace(*arrays, op="operation") -> ModuleType:
         elif xp is not found or (xp is not _np and a.device != first.device):
             name = op if isinstance(op, str) else op.op_name
             raise BackendError(f"{name}: arrays from different backends or devices cannot be mixed "
-                               f"({_describe(first)} and {_describe(a)}); move them with "
-                               "rnnlab.asarray(x, like=...) first")
+                               f"({_describe(first)} and {_describe(a)}); move one side first: "
+                               "tensor.to('numpy') or module.to('numpy') (or the other backend), or "
+                               "rnnlab.asarray(x, like=...) for a raw array")
     return found if found is not None else _backend_state().xp
 
 

@@ -64,10 +64,20 @@ def save(path, arrays: dict, meta: dict | None = None) -> Path:
     entries = {k: np.asarray(v) for k, v in arrays.items()}
     entries[META] = np.frombuffer(json.dumps(meta or {}).encode(), dtype=np.uint8)
     entries[DIGEST] = np.frombuffer(_digest(entries).encode(), dtype=np.uint8)
-    buffer = io.BytesIO()
-    np.savez(buffer, **entries)
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path, npz_bytes(entries))
     return path
+
+
+def npz_bytes(entries: dict) -> bytes:
+    """An uncompressed ``.npz`` archive of ``entries`` whose bytes depend on the arrays alone (every member
+    dated 1980-01-01, in sorted order), so the same state always gives the same file."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name in sorted(entries):
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.asanyarray(entries[name]), allow_pickle=False)
+            archive.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), member.getvalue())
+    return buffer.getvalue()
 
 
 def load(path) -> tuple[dict, dict]:

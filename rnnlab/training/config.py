@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import math
+import os
 from dataclasses import dataclass, fields
 
 from . import registry
@@ -22,6 +23,9 @@ DEFAULT_STEPS = 2000
 """Steps when neither ``steps`` nor ``epochs`` is set. With the other defaults (an LSTM of 64 units, Adam
 3e-3, batch 64, the adding task with T = 50) this solves the task (test MSE far below the 0.167 of
 always predicting 1) in a few minutes on two CPU cores."""
+
+
+BACKEND_VARIABLE = "RNNLAB_BACKEND"
 
 
 class ConfigError(ValueError):
@@ -94,7 +98,7 @@ class TrainConfig:
     checkpoint_every: int = 500
     record_grad_norms: bool = False
     # where and how
-    backend: str = "numpy"
+    backend: str = ""           # numpy | cupy | strict ("": $RNNLAB_BACKEND, else numpy)
     device: str = ""
     dtype: str = "float32"
     seed: int = 0
@@ -105,6 +109,9 @@ class TrainConfig:
     def validate(self) -> "TrainConfig":
         """Raise :class:`ConfigError` naming the first impossible setting."""
         import_plugins(self.plugins)
+        if not self.backend:
+            self.backend = os.environ.get(BACKEND_VARIABLE, "") or "numpy"
+            choice(f"backend (from ${BACKEND_VARIABLE})", self.backend, registry.choices()["backend"])
         for name, options in registry.choices().items():
             choice(name, getattr(self, name), options)
         for name in AT_LEAST_ONE:

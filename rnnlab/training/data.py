@@ -1,7 +1,7 @@
 """The task a configuration asks for, loaded with the options it sets."""
 from __future__ import annotations
 
-from ..datasets import load_task, task_options
+from ..datasets import TASKS, load_task, task_options
 from .config import ConfigError, TrainConfig
 
 TASK_OPTION = {"seq_len": "seq_len", "train_size": "n_train", "test_size": "n_test", "seed": "seed"}
@@ -29,6 +29,15 @@ def task_from_config(cfg: TrainConfig):
             raise ConfigError(f"config: har_mapping applies to the har2 tasks, not {cfg.task!r}")
         options["merge"] = parse_mapping(cfg.har_mapping)
     return load_task(cfg.task, data_dir=cfg.data_dir or None, **options)
+
+
+def check_task_keys(task: str, given, source: str) -> None:
+    """Refuse a task setting in ``given`` that task ``task`` does not take (it would be silently ignored)."""
+    accepted = task_options(task)
+    for key, option in (*TASK_OPTION.items(), ("range_sum", "target"), ("har_mapping", "merge")):
+        if key in given and key != "seed" and option not in accepted:
+            raise ConfigError(f"{source}: {key} does not apply to task {task!r} (it applies to "
+                              f"{', '.join(t for t in TASKS if option in task_options(t))})")
 
 
 def parse_mapping(text: str) -> dict:

@@ -1,13 +1,351 @@
-"""PLACEHOLDER (being written): the papers' experiments as data; ``rnnlab experiments list|show|run``."""
+"""The papers' experiments as data: ``experiments/<group>.toml``, resolved into a :class:`TrainConfig` and run.
+
+    rnnlab experiments list [GROUP] [--markdown]
+    rnnlab experiments show NAME --tier small
+    rnnlab experiments run NAME|GROUP --tier small|medium|full [--data-dir D] [--out DIR] [--resume]
+
+One file per paper or group (its name, without ``.toml``, is the group). Its tables:
+
+* ``[defaults]``: settings and provenance shared by every experiment of the file;
+* ``[sets.S]``: shared by the experiments that say ``set = "S"`` (one table or figure; group ``FILE/S``); a
+  set may name a set of its own;
+* ``[NAME]``: one experiment (a row of a table, a curve of a figure): the paper's settings and their source.
+
+Each of them may hold tier tables ``[X.small]``, ``[X.medium]``, ``[X.full]``. Experiment E at tier T is
+TrainConfig's defaults, then defaults, E's sets (outermost first) and E, then the T table of each of them in
+the same order (later wins).
+Keys in :data:`PROVENANCE` are metadata; every other key is a TrainConfig key (an unknown one is an error
+naming the file and table). ``out`` is not set in the files: a run goes to ``<--out>/<tier>/<name>``.
+"""
 from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import checkpoints
+from .config import FIELDS, ConfigError, TrainConfig, from_mapping, read_toml
+
+TIERS = ("small", "medium", "full")
+PROVENANCE = ("tiers", "set", "paper", "source", "row", "paper_metric", "paper_value", "paper_text",
+              "guessed", "from_code", "why", "notes")
+"""tiers: the tiers an experiment has (default: full alone); set: its set; paper, source (table or figure), row: where it is from;
+paper_metric (a summary key such as ``test_accuracy``), paper_value (as the summary gives it: accuracy as a
+fraction) and paper_text: the paper's number; guessed: keys whose values neither the paper nor the released
+code gives; from_code: keys whose values come from the authors' released code where the paper is silent;
+why: {key: where its value comes from}; notes: free text. guessed, from_code and notes add up over the
+tables of an experiment (why merges); the others take the last table's value."""
+ADDED = ("guessed", "from_code", "notes")
+RUNNER_KEYS = ("out", "data_dir")
+DEFAULT_OUT = "runs/experiments"
+
+
+def default_dir() -> Path:
+    import rnnlab
+    return Path(rnnlab.__file__).resolve().parents[1] / "experiments"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    group: str                  # the file's name without .toml
+    path: Path
+    layers: tuple               # ((label, table), ...): defaults, the set, the experiment
+
+    def tables(self, tier: str | None):
+        """(label, table) of each layer's base (tier None) or its ``tier`` table, in order."""
+        for label, table in self.layers:
+            if tier is None:
+                yield label, {k: v for k, v in table.items() if k not in TIERS}
+            elif tier in table:
+                yield f"{label}.{tier}", table[tier]
+
+    def meta(self, tier: str | None = None) -> dict:
+        """The provenance, merged over the layers (and ``tier``'s tables)."""
+        out = {k: [] for k in ADDED}
+        for _, table in [*self.tables(None), *(self.tables(tier) if tier else ())]:
+            for key, value in table.items():
+                if key in ADDED:
+                    out[key] += [value] if isinstance(value, str) else [v for v in value if v not in out[key]]
+                elif key == "why":
+                    out["why"] = {**out.get("why", {}), **value}
+                elif key in PROVENANCE:
+                    out[key] = value
+        return out
+
+    @property
+    def sets(self) -> tuple:
+        """The sets it belongs to, the outermost first."""
+        return tuple(label[len("sets."):] for label, _ in self.layers if label.startswith("sets."))
+
+    @property
+    def label(self) -> str:
+        return f"{self.group}/{self.sets[-1]}" if self.sets else self.group
+
+    @property
+    def tiers(self) -> tuple:
+        return tuple(self.meta().get("tiers", ("full",)))
+
+    def config(self, tier: str, out: str = DEFAULT_OUT, data_dir: str = "") -> TrainConfig:
+        """The TrainConfig of ``tier`` (not validated), its ``out`` ``<out>/<tier>/<name>``."""
+        if tier not in self.tiers:
+            raise ConfigError(f"experiments: {self.name} has no tier {tier!r}; it has {', '.join(self.tiers)}")
+        cfg = TrainConfig()
+        for label, table in [*self.tables(None), *self.tables(tier)]:
+            settings = {k: v for k, v in table.items() if k not in PROVENANCE}
+            cfg = from_mapping(settings, f"{self.path} [{label}]", cfg)
+        cfg.out = str(Path(out or DEFAULT_OUT) / tier / self.name)
+        if data_dir:
+            cfg.data_dir = data_dir
+        return cfg
+
+
+def load(root=None) -> dict[str, Experiment]:
+    """Every experiment of every ``*.toml`` in ``root`` (default: the repository's ``experiments/``)."""
+    root = Path(root) if root else default_dir()
+    if not root.is_dir():
+        raise ConfigError(f"experiments: folder {root} does not exist (give --experiments-dir)")
+    found: dict[str, Experiment] = {}
+    for path in sorted(root.glob("*.toml")):
+        for exp in read_file(path):
+            if exp.name in found:
+                raise ConfigError(f"{path} [{exp.name}]: experiment {exp.name!r} is also defined in "
+                                  f"{found[exp.name].path}")
+            found[exp.name] = exp
+    if not found:
+        raise ConfigError(f"experiments: no experiments (*.toml files) in {root}")
+    return found
+
+
+def read_file(path: Path) -> list[Experiment]:
+    """The experiments of one file, its tables checked."""
+    try:
+        data = read_toml(path)
+    except ConfigError as exc:
+        raise ConfigError(f"experiments: {str(exc).removeprefix('--config: ')}") from exc
+    for key, value in data.items():
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: key {key!r} is outside a table; shared settings go under [defaults]")
+    defaults, sets = data.pop("defaults", {}), data.pop("sets", {})
+    check_table(path, "defaults", defaults, "defaults")
+    for name, table in sets.items():
+        check_table(path, f"sets.{name}", table, "set")
+    out = []
+    for name, table in data.items():
+        check_table(path, name, table)
+        exp = Experiment(name, path.stem, path, (("defaults", defaults), *set_chain(path, sets, name, table),
+                                                 (name, table)))
+        for tier in TIERS:
+            if tier in table and tier not in exp.tiers:
+                raise ConfigError(f"{path} [{name}.{tier}]: {name} has no tier {tier!r} (its tiers: "
+                                  f"{', '.join(exp.tiers)})")
+        out.append(exp)
+    return out
+
+
+def set_chain(path, sets: dict, name: str, table: dict) -> list:
+    """[(label, table)] of the sets ``table`` names, the outermost first (a set may name a set)."""
+    chain, label = [], name
+    while "set" in table:
+        parent = table["set"]
+        if parent not in sets:
+            raise ConfigError(f"{path} [{label}]: unknown set {parent!r}; the file's sets: {', '.join(sets) or 'none'}")
+        if any(lbl == f"sets.{parent}" for lbl, _ in chain):
+            raise ConfigError(f"{path} [{label}]: set {parent!r} names itself through its sets")
+        label, table = f"sets.{parent}", sets[parent]
+        chain.insert(0, (label, table))
+    return chain
+
+
+def check_table(path, label: str, table, kind: str = "experiment") -> None:
+    """One line naming the file, table and key for what an experiment file's table may not hold (``kind``:
+    defaults, set, experiment or tier)."""
+    where = f"{path} [{label}]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    for key, value in table.items():
+        if key in TIERS and kind != "tier":
+            check_table(path, f"{label}.{key}", value, "tier")
+        elif key in ("tiers", "guessed", "from_code"):
+            allowed, what = (TIERS, "tiers") if key == "tiers" else (FIELDS, "settings (TrainConfig keys)")
+            if not isinstance(value, list) or any(v not in allowed for v in value) or (key == "tiers" and
+                                                                                         kind == "tier"):
+                raise ConfigError(f"{where}: {key} must be a list of {what}"
+                                  + (" in a base table" if kind == "tier" else "") + f", got {value!r}")
+        elif key == "why":
+            if not isinstance(value, dict) or any(k not in FIELDS or not isinstance(v, str) for k, v in value.items()):
+                raise ConfigError(f"{where}: why must map settings to strings (why.lr = \"...\"), got {value!r}")
+        elif key == "paper_value":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigError(f"{where}: paper_value must be a number, got {value!r}")
+        elif key == "set" and kind not in ("set", "experiment"):
+            raise ConfigError(f"{where}: set belongs in an experiment's or a set's own table")
+        elif key in PROVENANCE:
+            if not isinstance(value, str):
+                raise ConfigError(f"{where}: {key} must be a string, got {value!r}")
+        elif key in RUNNER_KEYS:
+            raise ConfigError(f"{where}: {key} is set by the runner (--{key.replace('_', '-')}), not in the file")
+        elif isinstance(value, dict):
+            raise ConfigError(f"{where}: unknown table {key!r}; tiers are {', '.join(TIERS)}")
+
+
+def select(experiments: dict, what: str) -> list[Experiment]:
+    """The experiment named ``what``, or every experiment of group ``what`` (a file, or ``FILE/SET``)."""
+    if what in experiments:
+        return [experiments[what]]
+    hits = [e for e in experiments.values() if what == e.group or what in (f"{e.group}/{s}" for s in e.sets)]
+    if hits:
+        return hits
+    groups = {g: None for e in experiments.values() for g in (e.group, *(f"{e.group}/{s}" for s in e.sets))}
+    close = difflib.get_close_matches(what, [*experiments, *groups], n=1)
+    files = [g for g in groups if "/" not in g]
+    raise ConfigError(f"experiments: unknown experiment or group {what!r}"
+                      + (f" (did you mean {close[0]!r}?)" if close else "")
+                      + f"; groups: {', '.join(files)} (or FILE/SET, see rnnlab experiments list); experiments: "
+                      + ", ".join(experiments))
+
+
+def paper_number(meta: dict) -> str:
+    """The paper's number as a reader wants it: ``test accuracy 99.04 % (+- 0.04)``."""
+    value, text = meta.get("paper_value"), meta.get("paper_text", "")
+    if value is None:
+        return text
+    metric = meta.get("paper_metric", "")
+    shown = f"{100 * value:.2f} %" if metric.endswith("accuracy") else f"{value:g}"
+    return f"{metric.replace('_', ' ')} {shown}" + (f" ({text})" if text else "")
+
+
+def listing(selected: list[Experiment]) -> str:
+    rows = [("name", "group", "tiers", "source", "paper's number")]
+    rows += [(e.name, e.label, ",".join(e.tiers), e.meta().get("source", ""), paper_number(e.meta()))
+             for e in selected]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[4] for r in rows)
+
+
+def markdown(selected: list[Experiment]) -> str:
+    """A Markdown table per group (file), for ``experiments/README.md``."""
+    lines, group = [], None
+    for e in selected:
+        if e.group != group:
+            group = e.group
+            paper = e.meta().get("paper", "")
+            lines += ["", f"### `{group}`" + (f": {paper}" if paper else ""), "",
+                      "| experiment | set | source | row | tiers | paper's number |", "|---|---|---|---|---|---|"]
+        m = e.meta()
+        cells = (f"`{e.name}`", e.label.partition("/")[2], m.get("source", ""), m.get("row", ""), ", ".join(e.tiers), paper_number(m))
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines[1:]) + "\n"
+
+
+def toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return ("inf" if value > 0 else "-inf") if math.isinf(value) else repr(value)
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def to_toml(exp: Experiment, tier: str, cfg: TrainConfig) -> str:
+    """The resolved configuration as TOML (``rnnlab train --config`` reads it), provenance as comments."""
+    meta = exp.meta(tier)
+    head = [f"{exp.name} ({exp.label}), tier {tier}", *(f"{k}: {meta[k]}" for k in ("paper", "source", "row")
+                                                        if k in meta)]
+    if paper_number(meta):
+        head.append(f"paper's number: {paper_number(meta)}")
+    head += [f"{label}: {', '.join(meta[k])}" for k, label in (("guessed", "guessed (neither the paper nor its "
+             "code gives them)"), ("from_code", "from the released code")) if meta[k]]
+    head += [f"why {k}: {v}" for k, v in meta.get("why", {}).items()] + [f"note: {n}" for n in meta["notes"]]
+    return "".join(f"# {line}\n" for line in head) + "".join(
+        f"{k} = {toml_value(v)}\n" for k, v in cfg.to_dict().items())
+
+
+def run(selected: list[Experiment], tier: str, out: str = DEFAULT_OUT, data_dir: str = "",
+        resume: bool = False, progress: bool = True, echo=print) -> list[dict]:
+    """Train each experiment of ``selected`` that has ``tier``, one after another; one line per finished run.
+    With ``resume``, a run directory holding a checkpoint is continued and a finished run is reported again."""
+    from .session import resume as resume_run, train
+    todo = [e for e in selected if tier in e.tiers]
+    if not todo:
+        raise ConfigError(f"experiments: no selected experiment has tier {tier!r}")
+    if len(todo) < len(selected):
+        echo(f"skipped (no {tier} tier): {', '.join(e.name for e in selected if e not in todo)}")
+    summaries = []
+    for exp in todo:
+        cfg = exp.config(tier, out, data_dir)
+        cfg.progress = progress
+        run_dir = Path(cfg.out)
+        if resume and (run_dir / "summary.json").exists():
+            summary = json.loads((run_dir / "summary.json").read_text())
+        elif resume and (run_dir / checkpoints.CHECKPOINT).exists():
+            summary = resume_run(run_dir, progress=progress)
+        else:
+            summary = train(cfg.validate())
+        echo(result_line(exp, tier, summary))
+        summaries.append(summary)
+    return summaries
+
+
+def result_line(exp: Experiment, tier: str, summary: dict) -> str:
+    shown = [f"{k} {v:.4g}" for k, v in summary.items()
+             if k.startswith(("val_", "test_", "best_test_")) and isinstance(v, (int, float))]
+    paper = paper_number(exp.meta())
+    return (f"{exp.name} [{tier}]: {', '.join(shown)}; wall {summary.get('wall_time', 0):.0f} s; "
+            f"{summary['config']['out']}" + (f" (paper: {paper})" if paper else ""))
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("experiments", help="the papers' experiments: list, show, run")
-    p.add_argument("action", choices=("list", "show", "run"))
-    p.add_argument("name", nargs="?")
-    p.add_argument("--tier", default="small")
+    """``rnnlab experiments``: list, show, run."""
+    build_parser(sub.add_parser("experiments", help="the papers' experiments: list, show, run",
+                                description=__doc__.split("\n\n")[0]))
+
+
+def build_parser(parser) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--experiments-dir", metavar="DIR", help="folder of the experiment files (default: the "
+                        "repository's experiments/)")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="{list,show,run}")
+    ls = actions.add_parser("list", parents=[common], help="the experiments: name, group, tiers, source, paper")
+    ls.add_argument("group", nargs="?", metavar="GROUP", help="a file (frank_wolfe) or a set (frank_wolfe/adding)")
+    ls.add_argument("--markdown", action="store_true", help="as Markdown tables (experiments/README.md)")
+    show = actions.add_parser("show", parents=[common], help="print an experiment's resolved config as TOML")
+    show.add_argument("name", metavar="NAME")
+    run_ = actions.add_parser("run", parents=[common], help="train an experiment or every one of a group")
+    run_.add_argument("name", metavar="NAME|GROUP")
+    run_.add_argument("--data-dir", default="", help="data directory (else $RNNLAB_DATA, else ~/.cache/rnnlab)")
+    run_.add_argument("--resume", action="store_true", help="continue runs that hold a checkpoint; report "
+                      "finished ones")
+    run_.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    for p in (show, run_):
+        p.add_argument("--tier", choices=TIERS, required=True)
+        p.add_argument("--out", default=DEFAULT_OUT, help=f"runs go to OUT/<tier>/<name> (default: {DEFAULT_OUT})")
 
 
 def main(args) -> int:
-    raise NotImplementedError("experiments runner is being written")
+    experiments = load(args.experiments_dir)
+    if args.action == "list":
+        selected = select(experiments, args.group) if args.group else list(experiments.values())
+        print(markdown(selected) if args.markdown else listing(selected), end="\n" if not args.markdown else "")
+    elif args.action == "show":
+        exp = select(experiments, args.name)
+        if len(exp) != 1:
+            raise ConfigError(f"experiments show: {args.name!r} is a group; name one experiment")
+        print(to_toml(exp[0], args.tier, exp[0].config(args.tier, args.out).validate()), end="")
+    else:
+        run(select(experiments, args.name), args.tier, args.out, args.data_dir, args.resume, args.progress)
+    return 0
+
+
+__all__ = ["TIERS", "PROVENANCE", "Experiment", "load", "select", "run", "markdown", "listing", "to_toml",
+           "add_parser", "main"]
+
+if __name__ == "__main__":
+    import sys
+
+    from ..cli import main as cli_main
+    sys.exit(cli_main(["experiments", *sys.argv[1:]]))

@@ -20,6 +20,7 @@ from ..cells.registry import cell_class
 from ..engine import backend, init
 from ..engine.gradcheck import GradcheckError, gradcheck
 from ..engine.tensor import Tensor
+from .config import ConfigError
 from .model import make_cells
 
 PATHS = ("composed", "loop", "kernel")
@@ -40,7 +41,7 @@ def check_cell(name: str, steps: int = 4, batch: int = 2, hidden: int = 3, fused
     cell_class(name)
     for arg, value in (("steps", steps), ("batch", batch), ("hidden", hidden), ("input_size", input_size)):
         if value < 1:
-            raise ValueError(f"gradcheck: {arg} must be at least 1, got {value}")
+            raise ConfigError(f"gradcheck: {arg} must be at least 1, got {value}")
     chosen = _paths(paths, fused, kernels)
     previous = backend.default_dtype_name()
     backend.set_default_dtype("float64")
@@ -75,7 +76,7 @@ def _paths(paths, fused: bool, kernels: bool) -> tuple:
         chosen = (paths,) if isinstance(paths, str) else tuple(paths)
         unknown = [p for p in chosen if p not in PATHS]
         if unknown or not chosen:
-            raise ValueError(f"gradcheck: paths must be names from {', '.join(PATHS)}, got {paths!r}")
+            raise ConfigError(f"gradcheck: paths must be names from {', '.join(PATHS)}, got {paths!r}")
     return tuple(p for p in chosen if kernels or p != "kernel")
 
 

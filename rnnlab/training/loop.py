@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import math
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -183,8 +184,19 @@ class Run:
             for sig, old in previous.items():
                 signal.signal(sig, old)
 
+    def describe(self) -> str:
+        """One line: what this run trains, how long (and where that number came from), where it writes."""
+        cfg, T = self.cfg, self.task.seq_len
+        source = "--steps" if cfg.steps else (f"{cfg.epochs} epochs" if cfg.epochs else "the default")
+        shape = f"T={T}, " if T else ""
+        return (f"train: {cfg.task} ({shape}{len(self.task.train)} training examples), {cfg.cell} "
+                f"{cfg.layers}x{cfg.hidden}, {cfg.optimizer} lr {cfg.lr:g}; {self.total_steps} steps from {source}, "
+                f"starting at step {self.step}; run directory {self.out}")
+
     def _run(self) -> dict:
         cfg = self.cfg
+        if cfg.progress and self.comm.is_root:
+            print(self.describe(), file=sys.stderr)
         bar = progress_bar(self.total_steps, f"{cfg.task} {cfg.cell} {cfg.optimizer}",
                            enabled=cfg.progress and self.comm.is_root)
         bar.update(self.step)

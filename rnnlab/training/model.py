@@ -8,7 +8,7 @@ The read-out follows the task's target (see :class:`rnnlab.datasets.Task`):
 from __future__ import annotations
 
 from .. import cells as cells_pkg
-from ..cells.registry import cell_class, cell_hyperparameters
+from ..cells.registry import CELLS, cell_class, cell_hyperparameters
 from ..engine import ops
 from ..engine.layers import Embedding, Linear
 from ..engine.module import Module
@@ -31,6 +31,27 @@ def cell_options(cls, cfg, seq_len: int | None) -> dict:
         if hasattr(cfg, key):
             options[name] = getattr(cfg, key)
     return options
+
+
+def cell_keys() -> dict[str, set]:
+    """Configuration key -> the registered cells that take it."""
+    keys: dict[str, set] = {}
+    for name, cls in CELLS.items():
+        for param in cell_hyperparameters(cls):
+            keys.setdefault(CONFIG_KEY.get(param, param), set()).add(name)
+    return keys
+
+
+def check_cell_keys(cell: str, given, source: str) -> None:
+    """Refuse a cell setting in ``given`` that cell ``cell`` does not take (it would be silently ignored)."""
+    from .config import ConfigError
+    from .config import FIELDS
+    takes = {CONFIG_KEY.get(p, p) for p in cell_hyperparameters(cell_class(cell))} & set(FIELDS)
+    for key, cells in cell_keys().items():
+        if key in given and key not in takes and key != "seq_len":
+            raise ConfigError(f"{source}: {key} does not apply to cell {cell!r} (it takes "
+                              f"{', '.join(sorted(takes - {'seq_len'})) or 'no settings'}; {key} is for "
+                              f"{', '.join(sorted(cells))})")
 
 
 def make_cells(cfg, input_size: int, seq_len: int | None):

@@ -6,6 +6,7 @@ uninterrupted one would have (apart from wall time).
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ..engine import backend
@@ -14,7 +15,8 @@ from . import checkpoints
 from .evaluation import metrics_from
 from .reporting import strict_json
 
-METRICS, CONFIG, SUMMARY, GRAD_NORMS = "metrics.jsonl", "config.json", "summary.json", "grad_norms.npz"
+METRICS, CONFIG, SUMMARY, GRAD_NORMS, CLOCK = "metrics.jsonl", "config.json", "summary.json", "grad_norms.npz", \
+    "clock.json"
 
 
 class Records:
@@ -94,6 +96,20 @@ class Records:
         if self.writer and path.exists():
             kept = path.read_text().splitlines(keepends=True)[:self.lines]
             checkpoints.atomic_write_bytes(path, "".join(kept).encode())
+
+    def write_clock(self, step: int, elapsed: float) -> None:
+        """``clock.json``: the wall time at the last checkpoint (kept out of it, so that the same state always
+        gives the same checkpoint bytes)."""
+        if self.writer:
+            checkpoints.atomic_write_bytes(self.out / CLOCK, strict_json({"step": step, "elapsed": elapsed}).encode())
+
+    def read_clock(self, step: int) -> float:
+        """The wall time saved with the checkpoint of ``step`` (0 when ``clock.json`` is missing or stale)."""
+        try:
+            clock = json.loads((self.out / CLOCK).read_text())
+        except (OSError, ValueError):
+            return 0.0
+        return float(clock.get("elapsed") or 0.0) if clock.get("step") == step else 0.0
 
     # ------------------------------------------------------------------ gradient norms
     def capture_grad_norms(self, step: int, rnn) -> None:

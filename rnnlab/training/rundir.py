@@ -3,8 +3,9 @@
 A run directory holds ``config.json`` (the settings), ``metrics.jsonl`` (one strict-JSON object per logged
 step and per evaluation), ``checkpoint.npz`` (the latest state; the SHA-256 is an entry inside the npz),
 ``best.npz`` (with ``keep_best``: the best-validation state, same format), ``summary.json`` (the final
-metrics under fixed keys), ``grad_norms.npz`` (with ``record_grad_norms``) and, while a run writes it,
-``.lock`` (the writer's host and process id).
+metrics under fixed keys), ``grad_norms.npz`` (with ``record_grad_norms``), ``clock.json`` (the wall time
+at the last checkpoint, kept apart so that a checkpoint's bytes depend on the training state alone) and,
+while a run writes it, ``.lock`` (the writer's host and process id).
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from pathlib import Path
 
 from .config import ConfigError
 
-RUN_FILES = ("config.json", "metrics.jsonl", "checkpoint.npz", "best.npz", "summary.json", "grad_norms.npz")
+RUN_FILES = ("config.json", "metrics.jsonl", "checkpoint.npz", "best.npz", "summary.json", "grad_norms.npz",
+             "clock.json")
 LOCK = ".lock"
 RUNS_ROOT = "runs"
 

@@ -18,6 +18,16 @@ def train(cfg: TrainConfig, overwrite: bool = False) -> dict:
     return Run(cfg, overwrite=overwrite).run()
 
 
+def check_applicable(cfg: TrainConfig, keys, source: str) -> None:
+    """Refuse settings in ``keys`` (those a user gave) that the chosen task or cell would ignore."""
+    from .data import check_task_keys
+    from .model import check_cell_keys
+    cfg.validate()
+    keys = {k.replace("-", "_") for k in keys}
+    check_task_keys(cfg.task, keys, source)
+    check_cell_keys(cfg.cell, keys, source)
+
+
 def saved_config(run_dir, what: str) -> TrainConfig:
     """The configuration a run directory was started with (``config.json``), checked."""
     path = Path(run_dir) / "config.json"

@@ -4,6 +4,7 @@ import pytest
 
 import rnnlab
 import rnnlab.cells as C
+from rnnlab.cells.base import Cell
 
 
 @pytest.mark.parametrize("make, match", [
@@ -121,3 +122,34 @@ def test_grad_norms_before_recording_or_before_backward_is_an_error(backend_name
         rnn.grad_norms
     outputs.sum().backward()
     assert rnn.grad_norms[0].shape == (4,)
+
+
+class _NoCore(C.RNN):
+    def __init__(self):
+        super().__init__(2, 3, rng=0)
+        self.core = None
+
+
+class _NoPaths(C.RNN):
+    """A core, but neither the fused path's core_params nor the composed path's recur."""
+
+    core_params = Cell.core_params
+    recur = Cell.recur
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_a_cell_subclass_without_a_core_says_to_set_one(backend_name, fused):
+    with pytest.raises(NotImplementedError, match=r"_NoCore: a Cell subclass must set core, the raw-array loops "
+                                                  r"of its family \(an object with state_names, n_params"):
+        C.Recurrent(_NoCore(), fused=fused)(_x((3, 1, 2)))
+
+
+@pytest.mark.parametrize("fused, match", [
+    (True, r"_NoPaths: the fused path \(Recurrent\(\.\.\., fused=True\), cell\.sequence\) needs core_params\(\), "
+           r"the parameters the core's forward and backward take, in their order; implement it, or use fused=False"),
+    (False, r"_NoPaths: the composed path \(Recurrent\(\.\.\., fused=False\), cell\.step\) needs "
+            r"recur\(drive, state\), one step of the family's recurrence"),
+])
+def test_a_cell_subclass_without_a_path_says_what_to_implement(backend_name, fused, match):
+    with pytest.raises(NotImplementedError, match=match):
+        C.Recurrent(_NoPaths(2, 3, rng=0), fused=fused)(_x((3, 1, 2)))

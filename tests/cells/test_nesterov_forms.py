@@ -10,7 +10,7 @@ import rnnlab
 import rnnlab.cells as C
 from rnnlab.cells.momentum_rules import NESTEROV_FORMS
 from tests.cells.cell_configs import (FEWER_EXAMPLES, FIXTURE_SETTINGS, Config, assert_same, build, check_gradients,
-                                      configs, host_inputs, run_with_grads)
+                                      configs, host_inputs, run_with_grads, tensors)
 
 BASES = ["RNN", "LSTM"]
 
@@ -133,6 +133,24 @@ def test_mnist_code_fused_equals_composed_on_a_100_step_sequence(backend_name, f
         x, state = host_inputs(config, rnn)
         results.append(run_with_grads(rnn, x, state, seed=config.seed, t0=config.t0))
     assert_same(*results)
+
+
+@pytest.mark.parametrize("base", BASES)
+@FIXTURE_SETTINGS
+@given(T=st.integers(1, 8), F=st.integers(0, 3), seed=st.integers(0, 1000))
+def test_mnist_code_gradient_norm_probe_is_the_same_on_both_paths(backend_name, float64, base, T, F, seed):
+    config = Config(f"Nesterov{base}", T=T, B=2, D=2, sizes=[3, 2], hyper={"form": "mnist-code", "restart": F},
+                    seed=seed, t0=1)
+    norms = []
+    for fused in (True, False):
+        rnn = build(config, fused)
+        x, state = tensors(*host_inputs(config, rnn))
+        outputs, _ = rnn(x, state, t0=config.t0, record_grad_norms=True)
+        (outputs * rnnlab.Tensor(np.random.default_rng(seed).standard_normal(outputs.shape))).sum().backward()
+        norms.append(rnn.grad_norms)
+    for a, b in zip(*norms):
+        assert a.shape == (T,)
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("fused", [True, False], ids=["fused", "composed"])

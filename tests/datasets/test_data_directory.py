@@ -2,8 +2,8 @@
 a file in its place is one clear error, and only the explicit download creates it."""
 import pytest
 
-from rnnlab.datasets import (DatasetError, MissingDataError, download_dataset, load_har, load_mnist, load_ptb,
-                             load_task)
+from rnnlab.datasets import (ChecksumError, DatasetError, MissingDataError, download_dataset, load_har, load_mnist,
+                             load_ptb, load_task)
 from rnnlab.datasets.download import main
 from tests.datasets.dataset_files import write_mnist, write_ptb
 
@@ -89,3 +89,13 @@ def test_download_command_prints_one_line_and_exits_1_when_it_fails(tmp_path, ca
     err = capsys.readouterr().err
     assert err == f"error: download_dataset: the data directory {path} is a file, expected a folder (the data " \
                   "directory came from the data_dir argument (--data-dir))\n"
+
+
+def test_a_download_refused_for_its_checksum_leaves_no_data_set_folder(http_root, tmp_path):
+    served, url = http_root
+    md5 = {name: "0" * 32 for name in write_ptb(served)}
+    root = tmp_path / "data"
+    root.mkdir()
+    with pytest.raises(ChecksumError, match=r"^load_ptb: \S+\.part has MD5 [0-9a-f]{32} \(downloaded from "):
+        load_ptb(root, base_urls=(url,), checksums=md5)
+    assert list(root.iterdir()) == []

@@ -33,16 +33,60 @@ def test_unknown_backend_name_is_refused_with_the_valid_names():
         rnnlab.use_backend("jax")
 
 
+def _python(code, **env):
+    """Run ``code`` in a fresh interpreter with these environment variables; (exit status, stdout, stderr)."""
+    out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **env), capture_output=True, text=True,
+                         timeout=120)
+    return out.returncode, out.stdout, out.stderr
+
+
 @pytest.mark.parametrize("name, device, dtype", [("strict", "device1", "float64"), ("numpy", "", "float32")])
-def test_environment_variables_choose_backend_device_and_dtype_at_import(name, device, dtype):
-    env = dict(os.environ, RNNLAB_BACKEND=name, RNNLAB_DEVICE=device, RNNLAB_DTYPE=dtype)
+def test_environment_variables_choose_backend_device_and_dtype_on_first_use(name, device, dtype):
     code = ("import rnnlab; t = rnnlab.Tensor([1.0]); "
             "print(rnnlab.current_backend(), rnnlab.backend.device_of(t.data), str(t.dtype).rsplit('.')[-1])")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    words = out.stdout.split()
+    rc, out, err = _python(code, RNNLAB_BACKEND=name, RNNLAB_DEVICE=device, RNNLAB_DTYPE=dtype)
+    assert rc == 0, err
+    words = out.split()
     assert words[0] == name and words[-1] == dtype
-    assert ("device1" in out.stdout) == (device == "device1")
+    assert ("device1" in out) == (device == "device1")
+
+
+def test_an_invalid_environment_breaks_neither_import_nor_an_explicit_backend_and_is_one_line_when_used():
+    code = ("import rnnlab\n"
+            "try:\n    rnnlab.current_backend()\nexcept rnnlab.BackendError as exc:\n    print('error:', exc)\n"
+            "rnnlab.use_backend('numpy'); rnnlab.set_default_dtype('float64')\n"
+            "print('explicit:', rnnlab.current_backend(), rnnlab.Tensor([1.0]).dtype)")
+    rc, out, err = _python(code, RNNLAB_BACKEND="foo", RNNLAB_DTYPE="float16")
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert lines[0] == ("error: RNNLAB_BACKEND: unknown backend 'foo'; expected one of numpy, cupy, strict "
+                        "(or unset it, or pass --backend)")
+    assert lines[1] == "explicit: numpy float64"
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"RNNLAB_BACKEND": "strict", "RNNLAB_DEVICE": "nowhere"}, "RNNLAB_DEVICE: 'nowhere' is not a device of backend 'strict'"),
+    ({"RNNLAB_DTYPE": "float16"}, "RNNLAB_DTYPE: dtype must be 'float32' or 'float64', got 'float16'"),
+])
+def test_an_invalid_device_or_dtype_in_the_environment_is_named_when_used(env, message):
+    rc, out, err = _python("import rnnlab; rnnlab.Tensor([1.0])", **env)
+    assert rc != 0 and err.strip().splitlines()[-1].startswith(f"rnnlab.engine.backend.BackendError: {message}")
+
+
+def test_the_training_command_shows_its_help_under_an_invalid_environment():
+    rc, out, err = _python("from rnnlab.cli import main; main(['train', '--help'])", RNNLAB_BACKEND="foo")
+    assert rc == 0, err
+    assert "usage: rnnlab train" in out and "--backend" in out
+
+
+def test_snapshot_and_restore_bring_back_backend_device_and_dtype(backend_name):
+    token = backend.snapshot()
+    before = (rnnlab.current_backend(), backend.active_device(), backend.default_dtype_name())
+    rnnlab.use_backend("strict" if backend_name == "numpy" else "numpy")
+    rnnlab.set_default_dtype("float64" if before[2] == "float32" else "float32")
+    assert (rnnlab.current_backend(), backend.default_dtype_name()) != (before[0], before[2])
+    backend.restore(token)
+    assert (rnnlab.current_backend(), backend.active_device(), backend.default_dtype_name()) == before
 
 
 def test_asking_for_cupy_without_cupy_says_how_to_install_it(monkeypatch):

@@ -41,6 +41,35 @@ def test_reassigning_an_attribute_unregisters_the_old_parameter(backend_name):
     assert "scale" not in dict(net.named_parameters())
 
 
+class Counter(rnnlab.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("count", rnnlab.asarray(np.zeros(2)))
+
+    def forward(self):
+        self.count = self.count + 1.0                  # a new array under the buffer's name
+
+
+def test_a_buffer_reassigned_to_a_new_array_stays_a_registered_buffer(backend_name):
+    m = Counter()
+    m()
+    m()
+    assert [name for name, _ in m.named_buffers()] == ["count"]
+    np.testing.assert_array_equal(m.state_dict()["count"], [2.0, 2.0])
+    fresh = Counter()
+    fresh.load_state_dict(m.state_dict())
+    np.testing.assert_array_equal(rnnlab.to_numpy(fresh.count), [2.0, 2.0])
+    m.count = rnnlab.Parameter([1.0])                  # something that is not an array takes the name over
+    assert list(m.named_buffers()) == [] and [n for n, _ in m.named_parameters()] == ["count"]
+
+
+def test_batchnorm_running_statistics_stay_buffers_after_training_steps(backend_name, float64):
+    layer = rnnlab.BatchNorm(3)
+    for _ in range(2):
+        layer(rnnlab.Tensor(np.arange(12.0).reshape(4, 3)))
+    assert [name for name, _ in layer.named_buffers()] == ["running_mean", "running_var"]
+
+
 def test_state_dict_holds_host_arrays_of_parameters_and_buffers(backend_name):
     state = Net().state_dict()
     assert {"blocks.1.running_mean", "blocks.1.running_var", "first.bias"} <= set(state)
@@ -92,7 +121,8 @@ def test_to_moves_parameters_and_buffers_and_clears_gradients(backend_name):
     net(rnnlab.Tensor(np.ones((4, 2)))).sum().backward()
     target = ("strict", "device1") if backend_name == "numpy" else ("numpy", None)
     assert net.to(*target) is net
-    xp = backend._resolve(*target)[0]
+    with rnnlab.use_backend(*target):
+        xp = backend.active_namespace()
     assert all(rnnlab.get_namespace(p.data) is xp and p.grad is None for p in net.parameters())
     assert all(rnnlab.get_namespace(b) is xp for _, b in net.named_buffers())
     after = net.state_dict()

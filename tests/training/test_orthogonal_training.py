@@ -37,8 +37,9 @@ def test_every_orthogonal_cell_name_is_a_cell_of_the_training_program():
 @pytest.mark.parametrize("cell", ORTHOGONAL_CELLS)
 def test_each_orthogonal_cell_trains_with_dtriv_and_keeps_B_orthogonal(cell, tmp_path, capsys):
     out = tmp_path / "run"
+    restart = ["--restart", "2"] if cell.startswith("nesterov") else []     # only the Nesterov cells take F
     assert main(["train", "--steps", "6", "--out", str(out), "--cell", cell, "--rebase-every", "4",
-                 "--dtype", "float64", "--restart", "2", *TINY]) == 0
+                 "--dtype", "float64", *restart, *TINY]) == 0
     capsys.readouterr()
     arrays, step = final_state(out)
     assert step == 6

@@ -4,10 +4,13 @@ import shutil
 
 import numpy as np  # host-side reference values only
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import rnnlab
 import rnnlab.cells as cells
 from rnnlab.engine import graph
+from rnnlab.engine.errors import FunctionError
 
 
 def host(a):
@@ -218,3 +221,85 @@ def test_trace_errors_name_what_was_expected(backend_name):
     with pytest.raises(TypeError, match="trace_backward: expected a rnnlab Tensor"):
         graph.trace_backward(3.0)
     assert list(graph.trace_backward(rnnlab.Tensor([1.0], requires_grad=True))) == []   # a leaf: nothing runs
+
+
+# ------------------------------------------------------------------------------------------------ one walk
+class Logged(rnnlab.Function):
+    """y = a * b (b may be a number), logging its label to ``log`` when its backward runs."""
+
+    def __init__(self, label, log):
+        self.label, self.log = label, log
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, gy):
+        self.log.append(self.label)
+        return gy * self.b, gy * self.a
+
+
+@st.composite
+def random_graphs(draw):
+    """A random DAG of Logged nodes: node k multiplies two earlier tensors (or one with itself)."""
+    n = draw(st.integers(1, 8))
+    return [(draw(st.integers(0, k)), draw(st.integers(0, k))) for k in range(n)]
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edges=random_graphs(), extra_leaves=st.integers(0, 2))
+def test_backward_order_is_the_order_backward_runs_and_runs_no_backward(backend_name, float64, edges, extra_leaves):
+    log = []
+    tensors = [rnnlab.Tensor(np.full((2,), 0.9), requires_grad=True) for _ in range(1 + extra_leaves)]
+    for k, (i, j) in enumerate(edges):
+        tensors.append(Logged(k, log)(tensors[i], tensors[j]))
+    root = tensors[-1].sum()
+    order = [f.label for f in graph.backward_order(root) if isinstance(f, Logged)]
+    trace = graph.trace_backward(root)
+    assert log == order                               # the trace ran every backward once, in that order
+    log.clear()
+    graph.to_dot(root)
+    assert log == []                                  # neither to_dot nor backward_order runs a backward
+    root.backward()
+    assert log == order
+
+
+def test_trace_checks_gradients_like_backward(backend_name, float64):
+    class Forgetful(Logged):
+        def backward(self, gy):
+            return gy * self.b                        # one gradient for two inputs
+
+    x = rnnlab.Tensor([1.0, 2.0], requires_grad=True)
+    y = Forgetful("f", [])(x, x).sum()
+    with pytest.raises(FunctionError, match=r"Forgetful.backward returned 1 gradient for 2 inputs"):
+        graph.trace_backward(y)
+
+
+# ------------------------------------------------------------------------------------------------ to_dot grads
+def test_dot_with_grads_shows_what_backward_left_in_each_tensor(backend_name, float64):
+    x, w, _ = small_graph()
+    a = (x * w).retain_grad()
+    y = (a - 4.0) ** 2
+    before = graph.to_dot(y, grads=True)
+    labels, _ = dot_nodes(before)
+    assert any(l.startswith("x\\n() float64\\ngrad -") for l in labels.values())      # no backward yet
+    y.backward(retain_graph=True)
+    labels, _ = dot_nodes(graph.to_dot(y, grads=True))
+    assert "x\\n() float64\\ngrad = 12" in labels.values() and "w\\n() float64\\ngrad = 8" in labels.values()
+    assert "() float64\\ngrad = 4" in labels.values()                                # a = x*w kept its grad
+    assert sum(l.endswith("grad -") for l in labels.values()) == 2                   # b and y did not
+    assert not any("grad" in l for l in labels.values() if l.startswith("constant"))
+    assert "grad" not in graph.to_dot(y)
+
+
+def test_dot_with_a_trace_shows_every_tensors_gradient_and_norms_for_arrays(backend_name, float64):
+    x, v, inner, loss = diamond()
+    trace = graph.trace_backward(loss)
+    labels, _ = dot_nodes(graph.to_dot(loss, grads=trace, names={"x": x, "s": inner[3]}))
+    by_head = {l.split("\\n")[0]: l for l in labels.values()}
+    assert by_head["x"].endswith(f"|grad| = {np.linalg.norm(host(trace.grad(x))):.4g}")
+    assert by_head["s"].endswith(f"|grad| = {np.linalg.norm(host(trace.grad(inner[3]))):.4g}")
+    assert not any(l.endswith("grad -") for l in labels.values())
+    assert x.grad is None                                                            # nothing was written
+    with pytest.raises(TypeError, match="to_dot: grads must be True, False or a BackwardTrace .*got dict"):
+        graph.to_dot(loss, grads={})

@@ -1,0 +1,177 @@
+"""A battery of a new user's mistakes: each gets exit status 2, one line on stderr that names the setting (no
+traceback), and changes nothing on disk: an existing run stays byte-identical and no directory appears."""
+import hashlib
+import json
+import re
+import shutil
+
+import pytest
+
+from rnnlab.cli import main
+
+TINY = ["--seq-len", "6", "--train-size", "24", "--test-size", "8", "--val-size", "8", "--hidden", "3",
+        "--batch-size", "8", "--eval-every", "2", "--log-every", "1", "--checkpoint-every", "2", "--no-progress"]
+STEPS = 4
+
+
+@pytest.fixture(scope="module")
+def existing(tmp_path_factory):
+    """A finished run (4 steps) and a folder with every kind of file a mistake could damage."""
+    root = tmp_path_factory.mktemp("battery")
+    run = root / "run"
+    assert main(["train", "--steps", str(STEPS), "--out", str(run), *TINY]) == 0
+    other = root / "other"
+    assert main(["train", "--steps", str(STEPS), "--out", str(other), *TINY, "--hidden", "4"]) == 0
+    (root / "file").write_text("not a directory")
+    (root / "bad.toml").write_text("hidden = [unclosed\n")
+    (root / "unknown.toml").write_text('hiden = 12\n')
+    (root / "float.toml").write_text("hidden = 32.7\n")
+    (root / "bool.toml").write_text("hidden = true\n")
+    (root / "word.toml").write_text('lr = "fast"\n')
+    (root / "mu.toml").write_text('cell = "lstm"\nmu = 0.3\n')
+    (root / "empty").mkdir()
+    (root / "not-a-run").mkdir()
+    (root / "broken-config").mkdir()
+    (root / "broken-config" / "config.json").write_text("{ not json")
+    (root / "broken-metrics").mkdir()
+    (root / "broken-metrics" / "metrics.jsonl").write_text('{"step": 1}\n{oops\n')
+    mixed = root / "mixed"
+    shutil.copytree(run, mixed)
+    shutil.copy(other / "checkpoint.npz", mixed / "checkpoint.npz")     # a checkpoint from another run
+    damaged = root / "damaged"
+    shutil.copytree(run, damaged)
+    data = (damaged / "checkpoint.npz").read_bytes()
+    (damaged / "checkpoint.npz").write_bytes(data[:-200])        # a write cut short
+    return root
+
+
+def snapshot(root):
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+            for p in sorted(root.rglob("*"))}
+
+
+T = ["train", *TINY]
+CASES = [
+    # unknown names: the choices come from the registry
+    (["train", "--task", "sudoku"], r"unknown task 'sudoku'; choose one of adding, copying"),
+    (["train", "--cell", "transformer"], r"unknown cell 'transformer'; choose one of rnn, indrnn, lstm"),
+    (["train", "--optimizer", "lbfgs"], r"unknown optimizer 'lbfgs'; choose one of sgd, adam, rmsprop, fw"),
+    (["train", "--schedule", "cosine"], r"unknown schedule 'cosine'"),
+    (["train", "--backend", "tpu"], r"unknown backend 'tpu'; choose one of numpy, cupy, strict"),
+    (["train", "--dtype", "float16"], r"unknown dtype 'float16'"),
+    (["train", "--fw-outer", "lbfgs", "--optimizer", "fw"], r"unknown fw_outer 'lbfgs'"),
+    (["train", "--fw-norm", "frobenius", "--optimizer", "fw"], r"unknown fw_norm 'frobenius'"),
+    (["train", "--cell", "rnn", "--nonlinearity", "sigmoid"], r"unknown nonlinearity 'sigmoid'"),
+    (["train", "--cell", "orthogonal-rnn", "--skew-init", "random"], r"unknown skew_init 'random'"),
+    (["train", "--momentum-clock", "wall"], r"unknown momentum_clock 'wall'"),
+    (["train", "--cell", "nesterov-lstm", "--nesterov-form", "weird"], r"unknown nesterov_form 'weird'"),
+    (["train", "--plugins", "no_such_module_xyz"], r"plugins: no module named 'no_such_module_xyz'"),
+    # numbers of the wrong kind or out of range
+    (["train", "--lr", "-0.1"], r"lr must be a positive number, got -0.1"),
+    (["train", "--lr", "inf"], r"lr must be a positive number, got inf"),
+    (["train", "--lr", "nan"], r"lr must be a number, got 'nan'"),
+    (["train", "--lr", "abc"], r"lr must be a float, got 'abc'"),
+    (["train", "--hidden", "0"], r"hidden must be at least 1, got 0"),
+    (["train", "--hidden", "32.7"], r"hidden must be an integer, got '32.7'"),
+    (["train", "--layers", "-1"], r"layers must be at least 1, got -1"),
+    (["train", "--steps", "-5"], r"steps must not be negative, got -5"),
+    (["train", "--epochs", "1.5"], r"epochs must be an integer, got '1.5'"),
+    (["train", "--batch-size", "0"], r"batch_size must be at least 1, got 0"),
+    (["train", "--seq-len", "-1"], r"seq_len must not be negative, got -1"),
+    (["train", "--eval-every", "0"], r"eval_every must be at least 1, got 0"),
+    (["train", "--log-every", "0"], r"log_every must be at least 1, got 0"),
+    (["train", "--checkpoint-every", "0"], r"checkpoint_every must be at least 1, got 0"),
+    (["train", "--cell", "momentum-lstm", "--mu", "1.5"], r"mu must be in \[0, 1\), got 1.5"),
+    (["train", "--cell", "adam-lstm", "--beta", "1.0"], r"beta must be in \(0, 1\), got 1.0"),
+    (["train", "--dropout", "1.0"], r"dropout must be in \[0, 1\), got 1.0"),
+    (["train", "--lr-decay", "0"], r"lr_decay must be in \(0, 1\], got 0.0"),
+    (["train", "--clip-norm", "-1"], r"clip_norm must not be negative, got -1.0"),
+    (["train", "--optimizer", "fw", "--fw-p", "0.5"], r"fw_p must be at least 1 \(or inf\), got 0.5"),
+    (["train", "--optimizer", "fw", "--fw-delta", "0"], r"fw_delta must be a positive number, got 0.0"),
+    (["train", "--optimizer", "fw", "--fw-k", "0"], r"fw_k must be at least 1, got 0"),
+    (["train", "--range-sum", "--no-progress", "--fused=maybe"], r"argument --fused/--no-fused: ignored explicit"),
+    (["train", "--no-such-flag"], r"unrecognized arguments: --no-such-flag"),
+    # settings that do not fit together (each would have been ignored or reinterpreted)
+    (["train", "--tbptt-k2", "5"], r"tbptt_k2 needs tbptt"),
+    (["train", "--tbptt", "5", "--tbptt-k2", "3"], r"tbptt_k2 \(3\) must be at least tbptt \(5\)"),
+    ([*T, "--tbptt", "60"], r"tbptt \(60\) is longer than the adding sequences \(T = 6\)"),
+    (["train", "--device", "1"], r"device '1' needs backend cupy or strict"),
+    (["train", "--cell", "lstm", "--rebase-every", "2"], r"rebase_every needs an orthogonal cell"),
+    (["train", "--cell", "lstm", "--mu", "0.5"], r"mu does not apply to cell 'lstm'"),
+    (["train", "--cell", "gru", "--forget-bias", "1"], r"forget_bias does not apply to cell 'gru'"),
+    (["train", "--task", "mnist-row", "--seq-len", "30"], r"seq_len does not apply to task 'mnist-row'"),
+    (["train", "--task", "copying", "--range-sum"], r"range_sum does not apply to task 'copying'"),
+    (["train", "--har-mapping", "1:0"], r"har_mapping does not apply to task 'adding'"),
+    (["train", "--out", ""], r"out must name a directory, got an empty string"),
+    # files and folders
+    (["train", "--config", "{root}/missing.toml"], r"--config: file .*missing.toml does not exist"),
+    (["train", "--config", "{root}/empty"], r"--config: .*empty cannot be read as a TOML file"),
+    (["train", "--config", "{root}/bad.toml"], r"--config: .*bad.toml is not valid TOML"),
+    (["train", "--config", "{root}/unknown.toml"], r"unknown key 'hiden'"),
+    (["train", "--config", "{root}/float.toml"], r"hidden must be an integer, got 32.7"),
+    (["train", "--config", "{root}/bool.toml"], r"hidden must be an integer, got True"),
+    (["train", "--config", "{root}/word.toml"], r"lr must be a float, got 'fast'"),
+    (["train", "--config", "{root}/mu.toml"], r"mu does not apply to cell 'lstm'"),
+    ([*T, "--out", "{root}/file"], r"--out: .*file is a file, not a directory"),
+    ([*T, "--out", "{root}/file/run"], r"--out: cannot create .*file/run: .*file is a file"),
+    ([*T, "--out", "{root}/run"], r"--out: .*run already holds a run; continue it with `rnnlab train --resume"),
+    (["train", "--no-progress", "--task", "mnist-row", "--data-dir", "{root}/file"], r"{root}/file"),
+    (["train", "--no-progress", "--task", "har2", "--data-dir", "{root}/empty"], r"UCI HAR Dataset"),
+    # resuming
+    (["train", "--resume", "{root}/file"], r"--resume: .*file is not a directory"),
+    (["train", "--resume", "{root}/not-a-run"], r"config.json does not exist"),
+    (["train", "--resume", "{root}/broken-config"], r"config.json is not valid JSON"),
+    (["train", "--resume", "{root}/run", "--epochs", "3"], r"--epochs: the run in .* is defined by steps \(4\)"),
+    (["train", "--resume", "{root}/run", "--steps", "2"], r"reached step 4, beyond the 2 steps asked for"),
+    (["train", "--resume", "{root}/run"], r"finished at step 4; give a larger --steps"),
+    (["train", "--resume", "{root}/run", "--hidden", "5"], r"only --steps, --epochs, --progress and --distributed"),
+    (["train", "--resume", "{root}/run", "--overwrite"], r"only --steps.*\(got --overwrite\)"),
+    (["train", "--resume", "{root}/mixed", "--steps", "8"], r"belongs to another run: hidden \(4 in the checkpoint, "
+                                                            r"3 in config.json\)"),
+    (["train", "--resume", "{root}/damaged", "--steps", "8"], r"checkpoint: .*checkpoint.npz is corrupted"),
+    # the other commands
+    (["evaluate", "{root}/not-a-run"], r"evaluate: .*config.json does not exist"),
+    (["evaluate", "{root}/run", "--checkpoint", "best"], r"best.npz does not exist \(the run was not started with "
+                                                         r"--keep-best\)"),
+    (["evaluate", "{root}/run", "--split", "train"], r"argument --split: invalid choice: 'train'"),
+    (["plot", "{root}/not-a-run"], r"plot: .*metrics.jsonl does not exist"),
+    (["plot", "{root}/broken-metrics"], r"plot: .*metrics.jsonl line 2 is not valid JSON"),
+    (["gradcheck", "nosuchcell"], r"unknown cell 'nosuchcell'"),
+    (["gradcheck", "lstm", "--steps", "0"], r"steps must be at least 1, got 0"),
+]
+
+
+def call(argv) -> int:
+    """``rnnlab ARGV``'s exit status (argparse's own mistakes exit through SystemExit)."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
+@pytest.mark.parametrize("argv, message", CASES, ids=[" ".join(a[:4])[:60] for a, _ in CASES])
+def test_a_mistake_is_one_line_exit_2_and_changes_nothing(argv, message, existing, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)                   # a run without --out would create runs/ here
+    before = snapshot(existing)
+    code = call([a.replace("{root}", str(existing)) for a in argv])
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert code == 2, err
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith("rnnlab"), lines[0]
+    assert re.search(message.replace("{root}", re.escape(str(existing))), lines[0]), lines[0]
+    assert snapshot(existing) == before
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_battery_has_at_least_sixty_cases():
+    assert len(CASES) >= 60
+
+
+def test_json_records_are_strict(existing):
+    for name in ("metrics.jsonl", "summary.json", "config.json"):
+        text = (existing / "run" / name).read_text()
+        for token in ("NaN", "Infinity"):
+            assert token not in text
+        for line in text.splitlines() if name.endswith("jsonl") else [text]:
+            json.loads(line, parse_constant=lambda c: pytest.fail(f"{name} has {c}"))
