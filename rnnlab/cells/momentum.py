@@ -154,7 +154,7 @@ class NesterovRNN(InputMomentum, RNN):
     one step later: mu_t = ((t-1) mod F)/(((t-1) mod F) + 3); 'mnist-code', the MNIST code's cell, with the
     recurrent term inside the momentum (state (h, y), see nesterov_code.py):
     y_t = h_{t-1} W_hh + b_hh - s (x_t W_ih + b_ih),  h_t = phi(y_t + mu_t (y_t - y_{t-1})), mu_t as 'ptb-code'.
-    State: (h, v).
+    State: (h, v), or (h, y) for 'mnist-code'.
     """
 
     momentum = NESTEROV
@@ -167,8 +167,8 @@ class NesterovLSTM(InputMomentum, LSTM):
     ``s`` > 0 (default 0.1), ``restart`` F >= 0 (default 0); other keyword arguments as :class:`LSTM`.
     ``form``: 'paper' (default, the above), 'ptb-code' (the PTB code's clock, one step later) or
     'mnist-code' (the SRLSTM that the MNIST code trains): y_t = h_{t-1} W_hh + b_hh - s (x_t W_ih + b_ih),
-    gates_t = y_t + mu_t (y_t - y_{t-1}), state (h, c, y (B, 4H)); as :class:`NesterovRNN`.
-    State: (h, c, v).
+    gates_t = y_t + mu_t (y_t - y_{t-1}); as :class:`NesterovRNN`.  State: (h, c, v), or (h, c, y) for
+    'mnist-code' (y (B, 4H)).
     """
 
     momentum = NESTEROV

@@ -2,5 +2,6 @@
 from . import backend, ops
 from .backend import (BackendError, asarray, current_backend, get_default_dtype, get_namespace,
                       set_default_dtype, to_numpy, use_backend)
+from .errors import EngineError, FunctionError, TensorDataError
 from .function import Function
 from .tensor import Tensor, enable_grad, no_grad

@@ -186,6 +186,7 @@ def restore(token) -> None:
 
 
 def current_backend() -> str:
+    """The active backend's name: 'numpy', 'cupy' or 'strict'."""
     return _backend_state().name
 
 
@@ -195,6 +196,7 @@ def active_namespace() -> ModuleType:
 
 
 def active_device():
+    """The device new arrays are created on (None: the library's default)."""
     return _backend_state().device
 
 

@@ -328,10 +328,10 @@ def _from_python(data):
         kind = arr.dtype.kind
         if kind not in "biuf":
             if kind == "O":
-                kinds = sorted({type(v).__name__ for v in arr.reshape(-1).tolist()
-                                if not isinstance(v, (bool, int, float))})
-                raise TensorDataError(f"Tensor: cannot make a tensor from data holding {', '.join(kinds) or 'Python objects'} "
-                                      "(dtype object); every element must be a number")
+                kinds = ", ".join(sorted({type(v).__name__ for v in arr.reshape(-1).tolist()
+                                          if not isinstance(v, (bool, int, float))})) or "Python objects"
+                raise TensorDataError(f"Tensor: cannot make a tensor from data holding {kinds} (dtype object); "
+                                      "every element must be a number")
             raise TensorDataError(f"Tensor: cannot make a tensor from data of dtype {arr.dtype}")
         if xp is None and kind == "f":
             arr = arr.astype(backend.default_dtype_name())

@@ -157,8 +157,10 @@ def save_run(run, path) -> None:
             "work": run.work.state_dict()}
     flat_meta: dict = {}
     flatten("state", tree, arrays, flat_meta)
-    meta = {"config": run.cfg.to_dict(), "tree": flat_meta, "rngs": [g.bit_generator.state for g in
-            module_rngs(run.model)], "global_rng": init.get_rng().bit_generator.state, **run.counters()}
+    config = {k: v for k, v in run.cfg.to_dict().items() if k not in RESUMABLE}
+    meta = {"config": config, "tree": flat_meta, "rngs": [g.bit_generator.state for g in
+            module_rngs(run.model)], "global_rng": init.get_rng().bit_generator.state,
+            **{k: v for k, v in run.counters().items() if k != "elapsed"}}
     if run.comm.is_root:
         save(Path(path), arrays, meta)
 

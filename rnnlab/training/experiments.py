@@ -11,15 +11,15 @@ One file per paper or group (its name, without ``.toml``, is the group). Its tab
   set may name a set of its own;
 * ``[NAME]``: one experiment (a row of a table, a curve of a figure): the paper's settings and their source.
 
-Each of them may hold tier tables ``[X.small]``, ``[X.medium]``, ``[X.full]``. Experiment E at tier T is
-TrainConfig's defaults, then defaults, E's sets (outermost first) and E, then the T table of each of them in
-the same order (later wins).
-Keys in :data:`PROVENANCE` are metadata; every other key is a TrainConfig key (an unknown one is an error
-naming the file and table). ``out`` is not set in the files: a run goes to ``<--out>/<tier>/<name>``.
+Each may hold tier tables ``[X.small]``, ``[X.medium]``, ``[X.full]``. Experiment E at tier T is TrainConfig's
+defaults, then defaults, E's sets (outermost first) and E, then the T table of each in the same order (later
+wins). Keys in :data:`PROVENANCE` are metadata; every other key is a TrainConfig key (an unknown one is an
+error naming the file and table). ``out`` is not in the files: a run goes to ``<--out>/<tier>/<name>``.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import json
 import math
@@ -32,12 +32,11 @@ from .config import FIELDS, ConfigError, TrainConfig, from_mapping, read_toml
 TIERS = ("small", "medium", "full")
 PROVENANCE = ("tiers", "set", "paper", "source", "row", "paper_metric", "paper_value", "paper_text",
               "guessed", "from_code", "why", "notes")
-"""tiers: the tiers an experiment has (default: full alone); set: its set; paper, source (table or figure), row: where it is from;
-paper_metric (a summary key such as ``test_accuracy``), paper_value (as the summary gives it: accuracy as a
-fraction) and paper_text: the paper's number; guessed: keys whose values neither the paper nor the released
-code gives; from_code: keys whose values come from the authors' released code where the paper is silent;
-why: {key: where its value comes from}; notes: free text. guessed, from_code and notes add up over the
-tables of an experiment (why merges); the others take the last table's value."""
+"""tiers (default: full alone); set; paper, source (table or figure) and row; the paper's number: paper_metric
+(a summary key such as ``test_accuracy``), paper_value (as the summary gives it: accuracy as a fraction),
+paper_text; guessed: keys neither the paper nor its released code gives; from_code: keys from the authors'
+released code where the paper is silent; why: {key: where its value comes from}; notes. guessed, from_code
+and notes add up over an experiment's tables, why merges, the others take the last table's value."""
 ADDED = ("guessed", "from_code", "notes")
 RUNNER_KEYS = ("out", "data_dir")
 DEFAULT_OUT = "runs/experiments"
@@ -89,10 +88,13 @@ class Experiment:
     def tiers(self) -> tuple:
         return tuple(self.meta().get("tiers", ("full",)))
 
+    def no_tier(self, tier: str) -> ConfigError:
+        return ConfigError(f"experiments: {self.name} has no tier {tier!r}; it has {', '.join(self.tiers)}")
+
     def config(self, tier: str, out: str = DEFAULT_OUT, data_dir: str = "") -> TrainConfig:
         """The TrainConfig of ``tier`` (not validated), its ``out`` ``<out>/<tier>/<name>``."""
         if tier not in self.tiers:
-            raise ConfigError(f"experiments: {self.name} has no tier {tier!r}; it has {', '.join(self.tiers)}")
+            raise self.no_tier(tier)
         cfg = TrainConfig()
         for label, table in [*self.tables(None), *self.tables(tier)]:
             settings = {k: v for k, v in table.items() if k not in PROVENANCE}
@@ -171,24 +173,21 @@ def check_table(path, label: str, table, kind: str = "experiment") -> None:
             check_table(path, f"{label}.{key}", value, "tier")
         elif key in ("tiers", "guessed", "from_code"):
             allowed, what = (TIERS, "tiers") if key == "tiers" else (FIELDS, "settings (TrainConfig keys)")
-            if not isinstance(value, list) or any(v not in allowed for v in value) or (key == "tiers" and
-                                                                                         kind == "tier"):
-                raise ConfigError(f"{where}: {key} must be a list of {what}"
-                                  + (" in a base table" if kind == "tier" else "") + f", got {value!r}")
-        elif key == "why":
-            if not isinstance(value, dict) or any(k not in FIELDS or not isinstance(v, str) for k, v in value.items()):
-                raise ConfigError(f"{where}: why must map settings to strings (why.lr = \"...\"), got {value!r}")
-        elif key == "paper_value":
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(f"{where}: paper_value must be a number, got {value!r}")
+            if not isinstance(value, list) or any(v not in allowed for v in value) or (key, kind) == ("tiers", "tier"):
+                raise ConfigError(f"{where}: {key} must be a list of {what}" + " in a base table" * (kind == "tier")
+                                  + f", got {value!r}")
+        elif key == "why" and (not isinstance(value, dict) or any(k not in FIELDS or not isinstance(v, str)
+                                                                  for k, v in value.items())):
+            raise ConfigError(f"{where}: why must map settings to strings (why.lr = \"...\"), got {value!r}")
+        elif key == "paper_value" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ConfigError(f"{where}: paper_value must be a number, got {value!r}")
         elif key == "set" and kind not in ("set", "experiment"):
             raise ConfigError(f"{where}: set belongs in an experiment's or a set's own table")
-        elif key in PROVENANCE:
-            if not isinstance(value, str):
-                raise ConfigError(f"{where}: {key} must be a string, got {value!r}")
+        elif key in PROVENANCE and key not in ("why", "paper_value") and not isinstance(value, str):
+            raise ConfigError(f"{where}: {key} must be a string, got {value!r}")
         elif key in RUNNER_KEYS:
             raise ConfigError(f"{where}: {key} is set by the runner (--{key.replace('_', '-')}), not in the file")
-        elif isinstance(value, dict):
+        elif isinstance(value, dict) and key != "why":
             raise ConfigError(f"{where}: unknown table {key!r}; tiers are {', '.join(TIERS)}")
 
 
@@ -236,9 +235,22 @@ def markdown(selected: list[Experiment]) -> str:
             lines += ["", f"### `{group}`" + (f": {paper}" if paper else ""), "",
                       "| experiment | set | source | row | tiers | paper's number |", "|---|---|---|---|---|---|"]
         m = e.meta()
-        cells = (f"`{e.name}`", e.label.partition("/")[2], m.get("source", ""), m.get("row", ""), ", ".join(e.tiers), paper_number(m))
+        cells = (f"`{e.name}`", e.label.partition("/")[2], m.get("source", ""), m.get("row", ""),
+                 ", ".join(e.tiers), paper_number(m))
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(lines[1:]) + "\n"
+
+
+README_BEGIN = "<!-- generated by `rnnlab experiments list --markdown`; a test checks it against the files -->"
+README_END = "<!-- end of the generated table -->"
+
+
+def readme_with_table(text: str, selected: list[Experiment]) -> str:
+    """``text`` (experiments/README.md) with the table between its markers replaced by :func:`markdown`."""
+    head, begin, rest = text.partition(README_BEGIN)
+    if not begin or README_END not in rest:
+        raise ConfigError(f"experiments: the README has no {README_BEGIN} ... {README_END} markers")
+    return f"{head}{README_BEGIN}\n{markdown(selected)}{README_END}{rest.partition(README_END)[2]}"
 
 
 def toml_value(value) -> str:
@@ -272,7 +284,8 @@ def run(selected: list[Experiment], tier: str, out: str = DEFAULT_OUT, data_dir:
     from .session import resume as resume_run, train
     todo = [e for e in selected if tier in e.tiers]
     if not todo:
-        raise ConfigError(f"experiments: no selected experiment has tier {tier!r}")
+        raise selected[0].no_tier(tier) if len(selected) == 1 else \
+            ConfigError(f"experiments: no selected experiment has tier {tier!r}")
     if len(todo) < len(selected):
         echo(f"skipped (no {tier} tier): {', '.join(e.name for e in selected if e not in todo)}")
     summaries = []
@@ -301,8 +314,9 @@ def result_line(exp: Experiment, tier: str, summary: dict) -> str:
 
 def add_parser(sub) -> None:
     """``rnnlab experiments``: list, show, run."""
-    build_parser(sub.add_parser("experiments", help="the papers' experiments: list, show, run",
-                                description=__doc__.split("\n\n")[0]))
+    build_parser(sub.add_parser("experiments", help="the papers' experiments: list, show, run", description=(
+        "The papers' experiments as data (experiments/*.toml, one file per paper or group): list them, show the "
+        "settings of one at a tier, run one or a group.")))
 
 
 def build_parser(parser) -> None:
@@ -317,12 +331,14 @@ def build_parser(parser) -> None:
     show.add_argument("name", metavar="NAME")
     run_ = actions.add_parser("run", parents=[common], help="train an experiment or every one of a group")
     run_.add_argument("name", metavar="NAME|GROUP")
-    run_.add_argument("--data-dir", default="", help="data directory (else $RNNLAB_DATA, else ~/.cache/rnnlab)")
+    run_.add_argument("--data-dir", default="", metavar="DIR", help="data directory (else $RNNLAB_DATA, else "
+                      "~/.cache/rnnlab)")
     run_.add_argument("--resume", action="store_true", help="continue runs that hold a checkpoint; report "
                       "finished ones")
     run_.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     for p in (show, run_):
-        p.add_argument("--tier", choices=TIERS, required=True)
+        p.add_argument("--tier", choices=TIERS, required=True, help="small: minutes on two CPU cores; medium: "
+                       "the paper's data and model for about 30 minutes; full: the paper's settings")
         p.add_argument("--out", default=DEFAULT_OUT, help=f"runs go to OUT/<tier>/<name> (default: {DEFAULT_OUT})")
 
 
@@ -335,7 +351,9 @@ def main(args) -> int:
         exp = select(experiments, args.name)
         if len(exp) != 1:
             raise ConfigError(f"experiments show: {args.name!r} is a group; name one experiment")
-        print(to_toml(exp[0], args.tier, exp[0].config(args.tier, args.out).validate()), end="")
+        cfg = exp[0].config(args.tier, args.out)
+        dataclasses.replace(cfg).validate()        # a copy: validate fills in the backend from the environment
+        print(to_toml(exp[0], args.tier, cfg), end="")
     else:
         run(select(experiments, args.name), args.tier, args.out, args.data_dir, args.resume, args.progress)
     return 0

@@ -16,6 +16,7 @@ import math
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from .. import optim
@@ -161,7 +162,9 @@ class Run:
     # ------------------------------------------------------------------ the loop
     def run(self) -> dict:
         """Train to ``total_steps``, validate, test, write the summary; returns the summary."""
-        with self._context, self._signals():
+        with self._context, self._signals(), warnings.catch_warnings():
+            # overflow shows up as a non-finite loss or gradient, which the run reports itself (Diverged)
+            warnings.simplefilter("ignore", RuntimeWarning)
             try:
                 return self._run()
             except Diverged:
@@ -266,12 +269,13 @@ class Run:
 
     # ------------------------------------------------------------------ checkpoints
     def counters(self) -> dict:
+        """The run's counters; all but ``elapsed`` (wall time, kept beside the checkpoint) are checkpointed."""
         return {"step": self.step, "epoch": self.work.epoch, "elapsed": self.elapsed, "grad_evals": self.grad_evals,
                 "best": self.best, **self.records.state()}
 
     def restore(self, meta: dict) -> None:
-        self.step, self.elapsed, self.grad_evals = meta["step"], meta["elapsed"], meta["grad_evals"]
-        self.best = meta["best"]
+        self.step, self.grad_evals, self.best = meta["step"], meta["grad_evals"], meta["best"]
+        self.elapsed = self.records.read_clock(self.step)
         self.records.restore(meta)
 
     def _check_resumable(self) -> None:
@@ -295,6 +299,7 @@ class Run:
 
     def save(self) -> None:
         checkpoints.save_run(self, self.out / checkpoints.CHECKPOINT)
+        self.records.write_clock(self.step, self.elapsed)
 
 
 __all__ = ["Run", "Diverged", "Interrupted"]

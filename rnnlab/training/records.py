@@ -13,7 +13,7 @@ from ..engine import backend
 from ..engine.backend import to_numpy
 from . import checkpoints
 from .evaluation import metrics_from
-from .reporting import strict_json
+from .reporting import config_json, strict_json
 
 METRICS, CONFIG, SUMMARY, GRAD_NORMS, CLOCK = "metrics.jsonl", "config.json", "summary.json", "grad_norms.npz", \
     "clock.json"
@@ -41,7 +41,7 @@ class Records:
 
     def start_config(self, config: dict) -> None:
         if self.writer:
-            checkpoints.atomic_write_bytes(self.out / CONFIG, strict_json(config, indent=1).encode())
+            checkpoints.atomic_write_bytes(self.out / CONFIG, strict_json(config_json(config), indent=1).encode())
 
     # ------------------------------------------------------------------ rows
     def add_train(self, stats) -> None:
@@ -78,7 +78,8 @@ class Records:
 
     def write_summary(self, summary: dict) -> None:
         if self.writer:
-            checkpoints.atomic_write_bytes(self.out / SUMMARY, strict_json(summary, indent=1).encode())
+            shown = {**summary, "config": config_json(summary["config"])}
+            checkpoints.atomic_write_bytes(self.out / SUMMARY, strict_json(shown, indent=1).encode())
 
     # ------------------------------------------------------------------ checkpoints
     def state(self) -> dict:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .. import optim
 from ..cells import CELLS
+from ..cells.momentum_rules import NESTEROV_FORMS
 from ..cells.orthogonal import SKEW_INITS
 from ..cells.rnn import NONLINEARITIES
 from ..datasets import TASKS
@@ -80,18 +81,13 @@ def build_schedulers(cfg, scaled) -> list:
     return [] if make is None else [make(cfg, o, keys) for o, keys in scaled]
 
 
-def nesterov_forms() -> tuple:
-    from ..cells import momentum
-    return getattr(momentum, "NESTEROV_FORMS", ("paper",))
-
-
 def choices() -> dict[str, tuple]:
     """Configuration key -> the names it accepts (cells as registered now, plugins included)."""
     return {
         "task": TASKS, "cell": tuple(CELLS), "optimizer": tuple(OPTIMIZERS), "schedule": tuple(SCHEDULES),
         "backend": BACKENDS, "dtype": DTYPES, "nonlinearity": NONLINEARITIES,
         "fw_outer": ("none", *STEP_OPTIMIZERS), "fw_norm": FW_NORMS, "skew_init": SKEW_INITS,
-        "nesterov_form": nesterov_forms(), "momentum_clock": MOMENTUM_CLOCKS,
+        "nesterov_form": NESTEROV_FORMS, "momentum_clock": MOMENTUM_CLOCKS,
     }
 
 

@@ -46,6 +46,11 @@ def finite_or_none(value):
     return value
 
 
+def config_json(config: dict) -> dict:
+    """A configuration for JSON: infinite settings (``fw_p = inf``) as the strings the configuration reads back."""
+    return {k: (str(v) if isinstance(v, float) and not math.isfinite(v) else v) for k, v in config.items()}
+
+
 def strict_json(value, **options) -> str:
     """``value`` as strict JSON (non-finite numbers written as null)."""
     return json.dumps(finite_or_none(value), allow_nan=False, **options)

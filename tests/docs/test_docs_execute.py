@@ -2,20 +2,16 @@
 
 The pages are the chapters (docs/*.md) and the exercise solutions (docs/solutions/*.md; a solution page runs
 after its chapter, in the chapter's namespace). A page's blocks share one namespace (a chapter builds up its
-example step by step). Blocks run on the numpy backend in a temporary
-working directory, so pictures a page writes land there. A block whose first line is ``# doc: skip`` is shown
-but not run (for commands that need a GPU or hours); one whose first line is ``# doc: needs FEATURE`` runs
-when the engine has FEATURE (tests/docs/doc_pages.py), and the page is reported as skipped otherwise, after
-every other block has run.
+example step by step). Blocks run on the numpy backend in a temporary working directory, so pictures a page
+writes land there. A block whose first line is ``# doc: skip`` is shown
+but not run (for commands that need a GPU or hours).
 """
-import sys
-
 import pytest
 
 import rnnlab
 from rnnlab.cells.registry import CELLS
 from rnnlab.engine import backend
-from tests.docs.doc_pages import DOCS, PAGES, blocks, missing_feature, page_id, runnable
+from tests.docs.doc_pages import CHAPTERS, DOCS, PAGES, blocks, page_id, runnable
 
 
 def test_docs_folder_has_pages_with_code():
@@ -23,9 +19,8 @@ def test_docs_folder_has_pages_with_code():
 
 
 def test_every_chapter_has_exercises_with_a_solution_page():
-    chapters = sorted(DOCS.glob("[0-9][0-9]-*.md"))
-    assert chapters, f"no chapters in {DOCS}"
-    for chapter in chapters:
+    assert CHAPTERS, f"no chapters in {DOCS}"
+    for chapter in CHAPTERS:
         text = chapter.read_text()
         assert "\n## Exercises\n" in text, f"{chapter.name}: no '## Exercises' section"
         solution = DOCS / "solutions" / chapter.name
@@ -40,15 +35,10 @@ def test_every_code_block_of_the_page_runs(page, tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace = {"__name__": f"docs_{page.stem}"}
     dtype = backend.default_dtype_name()
-    not_run = []
-    cells, path, modules = dict(CELLS), list(sys.path), set(sys.modules)
+    cells = dict(CELLS)
     try:
         with rnnlab.use_backend("numpy"):
             for where, code in runnable(page):
-                lacking = missing_feature(code)
-                if lacking:
-                    not_run.append(f"{where} needs {lacking}")
-                    continue
                 try:
                     exec(compile(code, where, "exec"), namespace)
                 except Exception as exc:
@@ -57,10 +47,4 @@ def test_every_code_block_of_the_page_runs(page, tmp_path, monkeypatch):
         rnnlab.set_default_dtype(dtype)
         rnnlab.manual_seed(0)
         CELLS.clear()
-        CELLS.update(cells)         # a page may register its own cell (chapter 11) from a module it wrote
-        sys.path[:] = path
-        for name in set(sys.modules) - modules:
-            if getattr(sys.modules[name], "__file__", None) and str(tmp_path) in sys.modules[name].__file__:
-                del sys.modules[name]
-    if not_run:
-        pytest.skip(f"{page_id(page)}: every other block ran; not in this build: {'; '.join(not_run)}")
+        CELLS.update(cells)         # a page may register its own cell (chapter 11): not for the other tests

@@ -65,7 +65,8 @@ def test_an_invalid_environment_breaks_neither_import_nor_an_explicit_backend_an
 
 
 @pytest.mark.parametrize("env, message", [
-    ({"RNNLAB_BACKEND": "strict", "RNNLAB_DEVICE": "nowhere"}, "RNNLAB_DEVICE: 'nowhere' is not a device of backend 'strict'"),
+    ({"RNNLAB_BACKEND": "strict", "RNNLAB_DEVICE": "nowhere"},
+     "RNNLAB_DEVICE: 'nowhere' is not a device of backend 'strict'"),
     ({"RNNLAB_DTYPE": "float16"}, "RNNLAB_DTYPE: dtype must be 'float32' or 'float64', got 'float16'"),
 ])
 def test_an_invalid_device_or_dtype_in_the_environment_is_named_when_used(env, message):

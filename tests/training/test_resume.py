@@ -21,6 +21,7 @@ VARIANTS = {
                                "--schedule", "step", "--lr-step", "4", "--lr-decay", "0.5"],
     "dtriv-rebase-every-3": ["--cell", "momentum-orthogonal-rnn", "--rebase-every", "3", "--optimizer", "rmsprop"],
     "rmsprop-copying": ["--task", "copying", "--cell", "gru", "--optimizer", "rmsprop", "--momentum", "0.5"],
+    "tbptt-k2-above-k1": ["--cell", "nesterov-lstm", "--restart", "3", "--tbptt", "3", "--tbptt-k2", "5"],
 }
 
 

@@ -6,7 +6,7 @@ import inspect
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 kernels = pytest.importorskip("rnnlab.cells.kernels")
@@ -61,11 +61,14 @@ def vanishing_rnn(seed, T, B, H):
 
 
 @given(seed=st.integers(0, 2**32 - 1), B=st.integers(1, 4), H=st.integers(2, 8))
+@example(seed=40457540, B=1, H=2)    # its reference starts at only 2.7e-4 at the last step: not drawn
 def test_lstm_backward_creates_no_denormals_where_unflushed_float32_does(seed, B, H):
     T = 40
     inputs, dhT = vanishing_lstm(seed, T, B, H)
     _, _, ref_grads = lstm_reference(*inputs, np.zeros((T, B, H), np.float32), dhT, None)
-    assert count_denormals(ref_grads[0]) > 0, "the case must drive unflushed float32 gradients through denormals"
+    # only cases whose unflushed reference really vanishes, from a gradient of normal size to zero
+    assume(count_denormals(ref_grads[0]) > 0)
+    assume(np.abs(ref_grads[0][-1]).max() > 1e-3 and np.abs(ref_grads[0][0]).max() == 0)
 
     spy = Spy(lstm.lstm_step_backward, read=("dh_out", "dh_rec", "dc"), written=("dc", "dz"))
     with pytest.MonkeyPatch.context() as mp:
@@ -78,7 +81,6 @@ def test_lstm_backward_creates_no_denormals_where_unflushed_float32_does(seed, B
     assert_same_up_to_flush(grads[0], ref_grads[0])
     first, last = np.abs(grads[0][0]).max(), np.abs(grads[0][-1]).max()
     assert last > 1e-3 and first == 0, "the gradient reaching t = 0 was flushed to zero"
-    assert_same_up_to_flush(grads[0], ref_grads[0])
 
 
 def assert_same_up_to_flush(dx, ref_dx):
@@ -92,12 +94,11 @@ def assert_same_up_to_flush(dx, ref_dx):
 
 @given(seed=st.integers(0, 2**32 - 1), B=st.integers(1, 4), H=st.integers(2, 8),
        nonlinearity=st.sampled_from(["tanh", "relu"]))
-def test_rnn_backward_creates_no_denormals_where_unflushed_float32_does(seed, B, H, nonlinearity,
-):
+def test_rnn_backward_creates_no_denormals_where_unflushed_float32_does(seed, B, H, nonlinearity):
     T = 40
     inputs, dhT = vanishing_rnn(seed, T, B, H)
     _, ref_grads = rnn_reference(*inputs, nonlinearity, np.zeros((T, B, H), np.float32), dhT)
-    assert count_denormals(ref_grads[0]) > 0, "the case must drive unflushed float32 gradients through denormals"
+    assume(count_denormals(ref_grads[0]) > 0)     # only cases whose unflushed reference passes through denormals
 
     spy = Spy(rnn.rnn_step_backward, read=("dh_out", "dh_rec"), written=("dz",))
     with pytest.MonkeyPatch.context() as mp:
