@@ -78,7 +78,9 @@ def _run_plot(args) -> int:
 
 
 def _run_gradcheck(args) -> int:
+    from .training.config import import_plugins
     from .training.gradcheck import check_cell
+    import_plugins(args.plugins)
     return 0 if check_cell(args.cell, steps=args.steps, batch=args.batch, hidden=args.hidden, fused=args.fused,
                            seed=args.seed, kernels=args.kernels) else 1
 
@@ -128,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--kernels", action=argparse.BooleanOptionalAction, default=True,
                     help="check the compiled kernel where the cell has one (default: on)")
     gc.add_argument("--seed", type=int, default=0, help="(default: 0)")
+    gc.add_argument("--plugins", default="", help="comma-separated Python modules imported first (they may "
+                    "register cells)")
     from .training.experiments import add_parser as add_experiments
     add_experiments(sub)
     sub.add_parser("demo", help="a graph, its backward pass and a gradient check")

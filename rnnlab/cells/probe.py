@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..engine import backend
-from ..optim.norms import lp_norm
+from ..engine.norms import lp_norm
 
 
 def grad_norm(dh):

@@ -1,7 +1,7 @@
 """``Recurrent``: runs one cell or a stack of cells over a time-major sequence, on either path."""
 from __future__ import annotations
 
-from ..engine import init, ops
+from ..engine import backend, init, ops
 from ..engine.layers import BatchNorm, Dropout
 from ..engine.module import Module
 from ..engine.tensor import Tensor
@@ -122,6 +122,7 @@ class Recurrent(Module):
             raise ValueError(f"Recurrent: x has {D} features in its last axis, expected input_size="
                              f"{self.input_size} (shape {tuple(x.shape)})")
         weight = self.cells[0].weight_ih
+        backend.get_namespace(x.data, weight.data, op="Recurrent")    # different backends: a BackendError first
         if x.dtype != weight.dtype:
             raise TypeError(f"Recurrent: x has dtype {_name(x.dtype)} but the parameters are "
                             f"{_name(weight.dtype)}; convert one of them (rnnlab.asarray(x, dtype=...), or "

@@ -26,8 +26,10 @@ class CellRegistryError(ValueError):
 def register_cell(name: str):
     """Class decorator: make the cell class available as ``--cell name``."""
     def register(cls):
-        if name in CELLS and CELLS[name] is not cls:
-            raise CellRegistryError(f"register_cell: {name!r} is already the name of {CELLS[name].__name__}")
+        old = CELLS.get(name)
+        redefined = old is not None and (old.__module__, old.__qualname__) == (cls.__module__, cls.__qualname__)
+        if old is not None and old is not cls and not redefined:     # a notebook cell run again redefines it
+            raise CellRegistryError(f"register_cell: {name!r} is already the name of {old.__module__}.{old.__qualname__}")
         CELLS[name] = cls
         cls.registered_name = name
         return cls

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from . import backend
 from .tensor import Tensor, backward_walk, check_alive, root_gradient
+from .norms import lp_norm
 
 __all__ = ["to_dot", "render", "trace_backward", "backward_order", "BackwardStep", "BackwardTrace",
            "function_name"]
@@ -189,8 +190,8 @@ def render(tensor, path, names: dict | None = None, values: bool = False, order:
 
 # ---------------------------------------------------------------------------------------------- trace
 def _norm(g) -> float:
-    xp = backend.get_namespace(g)
-    return float(backend.to_numpy(xp.sqrt(xp.sum(g * g))))
+    """||g||_2, scaled so that tiny and huge gradients are not read as 0 or inf."""
+    return float(backend.to_numpy(lp_norm([g])))
 
 
 def _shape(g) -> tuple:

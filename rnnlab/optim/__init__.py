@@ -14,7 +14,7 @@ from .adam import Adam, AdamW
 from .clip import clip_grad_norm, clip_grad_value
 from .frank_wolfe import FrankWolfe
 from .lmo import lmo
-from .norms import lp_norm
+from ..engine.norms import lp_norm
 from .optimizer import NonFiniteGradientError, Optimizer
 from .rmsprop import RMSProp
 from .schedules import ExponentialDecay, ReduceOnPlateau, Scheduler, StepDecay

@@ -6,7 +6,7 @@ import math
 from ..engine import backend
 from ..engine.tensor import Tensor
 from .lmo import check_p
-from .norms import lp_norm
+from ..engine.norms import lp_norm
 
 
 def _grads(owner: str, params) -> list:

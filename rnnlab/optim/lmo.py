@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from ..engine import backend
-from .norms import max_abs, safe_divisor
+from ..engine.norms import max_abs, safe_divisor
 
 
 def lmo(g, delta: float, p: float):

@@ -63,3 +63,34 @@ def add_train_flags(p: argparse.ArgumentParser) -> None:
 def given_settings(args) -> dict:
     """The configuration keys set on the command line (as strings; the configuration coerces and checks)."""
     return {k: v for k, v in vars(args).items() if k not in ("command", "config", "resume", "overwrite")}
+
+
+README_ROWS = (
+    ("--task", ("task",), "what to learn"),
+    ("--cell", ("cell",), "recurrent cell (`--plugins MODULE` imports modules that register more)"),
+    ("--layers`, `--hidden", (), "stack depth and width; `--batch-norm`, `--dropout` between layers"),
+    ("--optimizer", ("optimizer",), "optimizer (`fw`, Frank-Wolfe, takes `--fw-k`, `--fw-delta`, `--fw-p`, "
+     "`--fw-outer`, `--fw-norm`)"),
+    ("--lr`, `--schedule`, `--lr-decay", ("schedule",), "learning rate and its schedule (`plateau` reads the "
+     "validation loss)"),
+    ("--clip-norm`, `--clip-value", (), "global-norm and element-wise gradient clipping"),
+    ("--steps` / `--epochs`, `--batch-size", (), "how long, how big"),
+    ("--tbptt K1`, `--tbptt-k2 K2", (), "truncated BPTT, K2 >= K1 (default: full BPTT)"),
+    ("--fused` / `--composed`, `--no-kernels", (), "fused sequences with hand-written BPTT (compiled kernels where "
+     "present, or the readable loop), or composed steps with autodiff"),
+    ("--eval-every`, `--val-size`, `--keep-best", (), "validation during training; keep and test the "
+     "best-validation model"),
+    ("--backend`, `--dtype`, `--seed", ("backend", "dtype"), "where and how"),
+    ("--out DIR`, `--overwrite`, `--data-dir DIR", (), "run directory (default: a new one per run); data directory"),
+)
+"""The README's table of main flags: (flags, registry keys whose names it lists, meaning)."""
+
+
+def readme_table() -> str:
+    """The README's Markdown table of main flags, names read from the registry (a test keeps them equal)."""
+    names = choices()
+    lines = ["| flag | meaning |", "| --- | --- |"]
+    for flag, keys, meaning in README_ROWS:
+        listed = "; ".join(", ".join(f"`{n}`" for n in names[k]) for k in keys)
+        lines.append(f"| `{flag}` | {meaning}{': ' + listed if listed else ''} |")
+    return "\n".join(lines)

@@ -3,6 +3,7 @@ traceback), and changes nothing on disk: an existing run stays byte-identical an
 import hashlib
 import json
 import re
+import shlex
 import shutil
 
 import pytest
@@ -50,95 +51,110 @@ def snapshot(root):
             for p in sorted(root.rglob("*"))}
 
 
-T = ["train", *TINY]
-CASES = [
-    # unknown names: the choices come from the registry
-    (["train", "--task", "sudoku"], r"unknown task 'sudoku'; choose one of adding, copying"),
-    (["train", "--cell", "transformer"], r"unknown cell 'transformer'; choose one of rnn, indrnn, lstm"),
-    (["train", "--optimizer", "lbfgs"], r"unknown optimizer 'lbfgs'; choose one of sgd, adam, rmsprop, fw"),
-    (["train", "--schedule", "cosine"], r"unknown schedule 'cosine'"),
-    (["train", "--backend", "tpu"], r"unknown backend 'tpu'; choose one of numpy, cupy, strict"),
-    (["train", "--dtype", "float16"], r"unknown dtype 'float16'"),
-    (["train", "--fw-outer", "lbfgs", "--optimizer", "fw"], r"unknown fw_outer 'lbfgs'"),
-    (["train", "--fw-norm", "frobenius", "--optimizer", "fw"], r"unknown fw_norm 'frobenius'"),
-    (["train", "--cell", "rnn", "--nonlinearity", "sigmoid"], r"unknown nonlinearity 'sigmoid'"),
-    (["train", "--cell", "orthogonal-rnn", "--skew-init", "random"], r"unknown skew_init 'random'"),
-    (["train", "--momentum-clock", "wall"], r"unknown momentum_clock 'wall'"),
-    (["train", "--cell", "nesterov-lstm", "--nesterov-form", "weird"], r"unknown nesterov_form 'weird'"),
-    (["train", "--plugins", "no_such_module_xyz"], r"plugins: no module named 'no_such_module_xyz'"),
-    # numbers of the wrong kind or out of range
-    (["train", "--lr", "-0.1"], r"lr must be a positive number, got -0.1"),
-    (["train", "--lr", "inf"], r"lr must be a positive number, got inf"),
-    (["train", "--lr", "nan"], r"lr must be a number, got 'nan'"),
-    (["train", "--lr", "abc"], r"lr must be a float, got 'abc'"),
-    (["train", "--hidden", "0"], r"hidden must be at least 1, got 0"),
-    (["train", "--hidden", "32.7"], r"hidden must be an integer, got '32.7'"),
-    (["train", "--layers", "-1"], r"layers must be at least 1, got -1"),
-    (["train", "--steps", "-5"], r"steps must not be negative, got -5"),
-    (["train", "--epochs", "1.5"], r"epochs must be an integer, got '1.5'"),
-    (["train", "--batch-size", "0"], r"batch_size must be at least 1, got 0"),
-    (["train", "--seq-len", "-1"], r"seq_len must not be negative, got -1"),
-    (["train", "--eval-every", "0"], r"eval_every must be at least 1, got 0"),
-    (["train", "--log-every", "0"], r"log_every must be at least 1, got 0"),
-    (["train", "--checkpoint-every", "0"], r"checkpoint_every must be at least 1, got 0"),
-    (["train", "--cell", "momentum-lstm", "--mu", "1.5"], r"mu must be in \[0, 1\), got 1.5"),
-    (["train", "--cell", "adam-lstm", "--beta", "1.0"], r"beta must be in \(0, 1\), got 1.0"),
-    (["train", "--dropout", "1.0"], r"dropout must be in \[0, 1\), got 1.0"),
-    (["train", "--lr-decay", "0"], r"lr_decay must be in \(0, 1\], got 0.0"),
-    (["train", "--clip-norm", "-1"], r"clip_norm must not be negative, got -1.0"),
-    (["train", "--optimizer", "fw", "--fw-p", "0.5"], r"fw_p must be at least 1 \(or inf\), got 0.5"),
-    (["train", "--optimizer", "fw", "--fw-delta", "0"], r"fw_delta must be a positive number, got 0.0"),
-    (["train", "--optimizer", "fw", "--fw-k", "0"], r"fw_k must be at least 1, got 0"),
-    (["train", "--range-sum", "--no-progress", "--fused=maybe"], r"argument --fused/--no-fused: ignored explicit"),
-    (["train", "--no-such-flag"], r"unrecognized arguments: --no-such-flag"),
-    # settings that do not fit together (each would have been ignored or reinterpreted)
-    (["train", "--tbptt-k2", "5"], r"tbptt_k2 needs tbptt"),
-    (["train", "--tbptt", "5", "--tbptt-k2", "3"], r"tbptt_k2 \(3\) must be at least tbptt \(5\)"),
-    ([*T, "--tbptt", "60"], r"tbptt \(60\) is longer than the adding sequences \(T = 6\)"),
-    (["train", "--device", "1"], r"device '1' needs backend cupy or strict"),
-    (["train", "--cell", "lstm", "--rebase-every", "2"], r"rebase_every needs an orthogonal cell"),
-    (["train", "--cell", "lstm", "--mu", "0.5"], r"mu does not apply to cell 'lstm'"),
-    (["train", "--cell", "gru", "--forget-bias", "1"], r"forget_bias does not apply to cell 'gru'"),
-    (["train", "--task", "mnist-row", "--seq-len", "30"], r"seq_len does not apply to task 'mnist-row'"),
-    (["train", "--task", "copying", "--range-sum"], r"range_sum does not apply to task 'copying'"),
-    (["train", "--har-mapping", "1:0"], r"har_mapping does not apply to task 'adding'"),
-    (["train", "--out", ""], r"out must name a directory, got an empty string"),
-    # files and folders
-    (["train", "--config", "{root}/missing.toml"], r"--config: file .*missing.toml does not exist"),
-    (["train", "--config", "{root}/empty"], r"--config: .*empty cannot be read as a TOML file"),
-    (["train", "--config", "{root}/bad.toml"], r"--config: .*bad.toml is not valid TOML"),
-    (["train", "--config", "{root}/unknown.toml"], r"unknown key 'hiden'"),
-    (["train", "--config", "{root}/float.toml"], r"hidden must be an integer, got 32.7"),
-    (["train", "--config", "{root}/bool.toml"], r"hidden must be an integer, got True"),
-    (["train", "--config", "{root}/word.toml"], r"lr must be a float, got 'fast'"),
-    (["train", "--config", "{root}/mu.toml"], r"mu does not apply to cell 'lstm'"),
-    ([*T, "--out", "{root}/file"], r"--out: .*file is a file, not a directory"),
-    ([*T, "--out", "{root}/file/run"], r"--out: cannot create .*file/run: .*file is a file"),
-    ([*T, "--out", "{root}/run"], r"--out: .*run already holds a run; continue it with `rnnlab train --resume"),
-    (["train", "--no-progress", "--task", "mnist-row", "--data-dir", "{root}/file"], r"{root}/file"),
-    (["train", "--no-progress", "--task", "har2", "--data-dir", "{root}/empty"], r"UCI HAR Dataset"),
-    # resuming
-    (["train", "--resume", "{root}/file"], r"--resume: .*file is not a directory"),
-    (["train", "--resume", "{root}/not-a-run"], r"config.json does not exist"),
-    (["train", "--resume", "{root}/broken-config"], r"config.json is not valid JSON"),
-    (["train", "--resume", "{root}/run", "--epochs", "3"], r"--epochs: the run in .* is defined by steps \(4\)"),
-    (["train", "--resume", "{root}/run", "--steps", "2"], r"reached step 4, beyond the 2 steps asked for"),
-    (["train", "--resume", "{root}/run"], r"finished at step 4; give a larger --steps"),
-    (["train", "--resume", "{root}/run", "--hidden", "5"], r"only --steps, --epochs, --progress and --distributed"),
-    (["train", "--resume", "{root}/run", "--overwrite"], r"only --steps.*\(got --overwrite\)"),
-    (["train", "--resume", "{root}/mixed", "--steps", "8"], r"belongs to another run: hidden \(4 in the checkpoint, "
-                                                            r"3 in config.json\)"),
-    (["train", "--resume", "{root}/damaged", "--steps", "8"], r"checkpoint: .*checkpoint.npz is corrupted"),
-    # the other commands
-    (["evaluate", "{root}/not-a-run"], r"evaluate: .*config.json does not exist"),
-    (["evaluate", "{root}/run", "--checkpoint", "best"], r"best.npz does not exist \(the run was not started with "
-                                                         r"--keep-best\)"),
-    (["evaluate", "{root}/run", "--split", "train"], r"argument --split: invalid choice: 'train'"),
-    (["plot", "{root}/not-a-run"], r"plot: .*metrics.jsonl does not exist"),
-    (["plot", "{root}/broken-metrics"], r"plot: .*metrics.jsonl line 2 is not valid JSON"),
-    (["gradcheck", "nosuchcell"], r"unknown cell 'nosuchcell'"),
-    (["gradcheck", "lstm", "--steps", "0"], r"steps must be at least 1, got 0"),
-]
+CASES_TABLE = r"""
+# unknown names: the choices come from the registry
+train --task sudoku  ::  unknown task 'sudoku'; choose one of adding, copying
+train --cell transformer  ::  unknown cell 'transformer'; choose one of rnn, indrnn, lstm
+train --optimizer lbfgs  ::  unknown optimizer 'lbfgs'; choose one of sgd, adam, rmsprop, fw
+train --schedule cosine  ::  unknown schedule 'cosine'
+train --backend tpu  ::  unknown backend 'tpu'; choose one of numpy, cupy, strict
+train --dtype float16  ::  unknown dtype 'float16'
+train --fw-outer lbfgs --optimizer fw  ::  unknown fw_outer 'lbfgs'
+train --fw-norm frobenius --optimizer fw  ::  unknown fw_norm 'frobenius'
+train --cell rnn --nonlinearity sigmoid  ::  unknown nonlinearity 'sigmoid'
+train --cell orthogonal-rnn --skew-init random  ::  unknown skew_init 'random'
+train --momentum-clock wall  ::  unknown momentum_clock 'wall'
+train --cell nesterov-lstm --nesterov-form weird  ::  unknown nesterov_form 'weird'
+train --plugins no_such_module_xyz  ::  plugins: no module named 'no_such_module_xyz'
+# numbers of the wrong kind or out of range
+train --lr -0.1  ::  lr must be a positive number, got -0.1
+train --lr inf  ::  lr must be a positive number, got inf
+train --lr nan  ::  lr must be a number, got 'nan'
+train --lr abc  ::  lr must be a float, got 'abc'
+train --hidden 0  ::  hidden must be at least 1, got 0
+train --hidden 32.7  ::  hidden must be an integer, got '32.7'
+train --layers -1  ::  layers must be at least 1, got -1
+train --steps -5  ::  steps must not be negative, got -5
+train --epochs 1.5  ::  epochs must be an integer, got '1.5'
+train --batch-size 0  ::  batch_size must be at least 1, got 0
+train --seq-len -1  ::  seq_len must not be negative, got -1
+train --eval-every 0  ::  eval_every must be at least 1, got 0
+train --log-every 0  ::  log_every must be at least 1, got 0
+train --checkpoint-every 0  ::  checkpoint_every must be at least 1, got 0
+train --cell momentum-lstm --mu 1.5  ::  mu must be in \[0, 1\), got 1.5
+train --cell adam-lstm --beta 1.0  ::  beta must be in \(0, 1\), got 1.0
+train --dropout 1.0  ::  dropout must be in \[0, 1\), got 1.0
+train --lr-decay 0  ::  lr_decay must be in \(0, 1\], got 0.0
+train --clip-norm -1  ::  clip_norm must not be negative, got -1.0
+train --optimizer fw --fw-p 0.5  ::  fw_p must be at least 1 \(or inf\), got 0.5
+train --optimizer fw --fw-delta 0  ::  fw_delta must be a positive number, got 0.0
+train --optimizer fw --fw-k 0  ::  fw_k must be at least 1, got 0
+train --range-sum --no-progress --fused=maybe  ::  argument --fused/--no-fused: ignored explicit
+train --no-such-flag  ::  unrecognized arguments: --no-such-flag
+# settings that do not fit together (each would have been ignored or reinterpreted)
+train --tbptt-k2 5  ::  tbptt_k2 needs tbptt
+train --tbptt 5 --tbptt-k2 3  ::  tbptt_k2 \(3\) must be at least tbptt \(5\)
+train TINY --tbptt 60  ::  tbptt \(60\) is longer than the adding sequences \(T = 6\)
+train --device 1  ::  device '1' needs backend cupy or strict
+train --cell lstm --rebase-every 2  ::  rebase_every needs an orthogonal cell
+train --cell lstm --mu 0.5  ::  mu does not apply to cell 'lstm'
+train --cell gru --forget-bias 1  ::  forget_bias does not apply to cell 'gru'
+train --task mnist-row --seq-len 30  ::  seq_len does not apply to task 'mnist-row'
+train --task copying --range-sum  ::  range_sum does not apply to task 'copying'
+train --har-mapping 1:0  ::  har_mapping does not apply to task 'adding'
+train --out ""  ::  out must name a directory, got an empty string
+# files and folders
+train --config '{root}/missing.toml'  ::  --config: file .*missing.toml does not exist
+train --config '{root}/empty'  ::  --config: .*empty cannot be read as a TOML file
+train --config '{root}/bad.toml'  ::  --config: .*bad.toml is not valid TOML
+train --config '{root}/unknown.toml'  ::  unknown key 'hiden'
+train --config '{root}/float.toml'  ::  hidden must be an integer, got 32.7
+train --config '{root}/bool.toml'  ::  hidden must be an integer, got True
+train --config '{root}/word.toml'  ::  lr must be a float, got 'fast'
+train --config '{root}/mu.toml'  ::  mu does not apply to cell 'lstm'
+train TINY --out '{root}/file'  ::  --out: .*file is a file, not a directory
+train TINY --out '{root}/file/run'  ::  --out: cannot create .*file/run: .*file is a file
+train TINY --out '{root}/run'  ::  --out: .*run already holds a run; continue it with `rnnlab train --resume
+train --no-progress --task mnist-row --data-dir '{root}/file'  ::  {root}/file
+train --no-progress --task har2 --data-dir '{root}/empty'  ::  UCI HAR Dataset
+# resuming
+train --resume '{root}/file'  ::  --resume: .*file is not a directory
+train --resume '{root}/not-a-run'  ::  config.json does not exist
+train --resume '{root}/broken-config'  ::  config.json is not valid JSON
+train --resume '{root}/run' --epochs 3  ::  --epochs: the run in .* is defined by steps \(4\)
+train --resume '{root}/run' --steps 2  ::  reached step 4, beyond the 2 steps asked for
+train --resume '{root}/run'  ::  finished at step 4; give a larger --steps
+train --resume '{root}/run' --hidden 5  ::  only --steps, --epochs, --progress and --distributed
+train --resume '{root}/run' --overwrite  ::  only --steps.*\(got --overwrite\)
+train --resume '{root}/mixed' --steps 8  ::  belongs to another run: hidden \(4 in the checkpoint, 3 in config.json\)
+train --resume '{root}/damaged' --steps 8  ::  checkpoint: .*checkpoint.npz is corrupted
+# the other commands
+evaluate '{root}/not-a-run'  ::  evaluate: .*config.json does not exist
+evaluate '{root}/run' --checkpoint best  ::  best.npz does not exist \(the run was not started with --keep-best\)
+evaluate '{root}/run' --split train  ::  argument --split: invalid choice: 'train'
+plot '{root}/not-a-run'  ::  plot: .*metrics.jsonl does not exist
+plot '{root}/broken-metrics'  ::  plot: .*metrics.jsonl line 2 is not valid JSON
+gradcheck nosuchcell  ::  unknown cell 'nosuchcell'
+gradcheck lstm --steps 0  ::  steps must be at least 1, got 0
+"""
+"""One case a line: the command line (TINY stands for the tiny run's flags, {root} for the fixture's folder)
+and, after ``::``, a regular expression the one line on stderr must match; ``#`` lines are headings."""
+
+
+def parse_cases(table: str) -> list:
+    cases = []
+    for line in table.strip().splitlines():
+        if line.startswith("#"):
+            continue
+        command, message = line.split("  ::  ")
+        argv = []
+        for word in shlex.split(command):
+            argv.extend(TINY if word == "TINY" else [word])
+        cases.append((argv, message))
+    return cases
+
+
+CASES = parse_cases(CASES_TABLE)
 
 
 def call(argv) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from ..engine import backend
+from . import backend
 
 
 def max_abs(arrays):

@@ -1,0 +1,81 @@
+"""The package's rooms import one way (docs/architecture.md): training -> cells / optim / datasets -> engine
+-> backend; and no module uses another module's private (underscore) names."""
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1] / "rnnlab"
+ALLOWED = {
+    "engine": set(),
+    "cells": {"engine"},
+    "optim": {"engine"},
+    "datasets": {"engine"},
+    "training": {"engine", "cells", "optim", "datasets", "cli"},
+    "cli": {"engine", "cells", "optim", "datasets", "training"},
+    "__init__": {"engine", "cells", "optim", "datasets"},
+}
+
+
+def room(path: Path) -> str:
+    parts = path.relative_to(ROOT).parts
+    return parts[0] if len(parts) > 1 else parts[0][:-3]
+
+
+def imports(path: Path):
+    """(room imported, names imported, line) for every import of another rnnlab room in ``path``."""
+    package = list(path.relative_to(ROOT).parent.parts)
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[:len(package) - node.level + 1]
+            target = base + [m for m in (node.module or "").split(".") if m]
+            first = target[0] if target else None
+            yield first, [a.name for a in node.names], node.lineno, target
+
+
+def test_every_import_points_down_the_architecture():
+    wrong = []
+    for path in ROOT.rglob("*.py"):
+        here = room(path)
+        for first, names, line, _ in imports(path):
+            if first is None:                      # `from .. import x`: x is a room of the package
+                targets = [n for n in names if n in ALLOWED]
+            else:
+                targets = [first]
+            for target in targets:
+                if target != here and target not in ALLOWED[here] and target in ALLOWED:
+                    wrong.append(f"{path.relative_to(ROOT)}:{line} ({here} imports {target})")
+    assert wrong == []
+
+
+def test_no_module_imports_another_modules_private_names():
+    wrong = []
+    for path in ROOT.rglob("*.py"):
+        for _, names, line, target in imports(path):
+            private = [n for n in names if n.startswith("_") and not n.startswith("__")]
+            if private:
+                wrong.append(f"{path.relative_to(ROOT)}:{line} imports {', '.join(private)}")
+    assert wrong == []
+
+
+def test_no_module_is_over_400_lines():
+    top = ROOT.parent
+    files = [*ROOT.rglob("*.py"), *(top / "benchmarks").rglob("*.py"), *(top / "experiments").rglob("*")]
+    long = [f"{p.relative_to(top)}: {len(p.read_text().splitlines())}" for p in files
+            if p.is_file() and p.suffix in (".py", ".toml", ".sh", ".md") and len(p.read_text().splitlines()) > 400]
+    assert long == []
+
+
+def test_no_module_reads_a_private_attribute_of_another_module():
+    wrong = []
+    for path in ROOT.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        modules = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level and not node.module:
+                modules |= {a.asname or a.name for a in node.names}      # from . import backend
+            elif isinstance(node, ast.ImportFrom) and node.level:
+                modules |= {a.asname or a.name for a in node.names if a.name.islower() and "_" not in a.name[:1]}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules
+                    and node.attr.startswith("_") and not node.attr.startswith("__")):
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value.id}.{node.attr}")
+    assert wrong == []
