@@ -123,7 +123,12 @@ class FusedSequence(Function):
             return (hs, *finals)
         self.path = "drive kernel" if core_kernel else "loop"
         T, B, D = x.shape
-        A = xp.reshape(xp.matmul(xp.reshape(x, (T * B, D)), W_ih) + b_ih, (T, B, W_ih.shape[1]))
+        A = xp.matmul(xp.reshape(x, (T * B, D)), W_ih)
+        if self.kernels is not None:
+            A += b_ih       # NumPy: in place, no second (T, B, G) buffer
+        else:
+            A = A + b_ih
+        A = xp.reshape(A, (T, B, W_ih.shape[1]))
         rule_finals = ()
         if self.rule is not None:
             A, rule_finals, self.rule_cache = self.rule.scan(xp, A, rule_states, self.t0, self.kernels)
@@ -151,7 +156,8 @@ class FusedSequence(Function):
             db_hh = (xp.sum(dA, axis=(0, 1)),) if self.shift else ()
         drule_states = ()
         if self.rule is not None:
-            dA, drule_states = self.rule.scan_backward(xp, self.rule_cache, dA, drule, self.kernels)
+            dA, drule_states = self.rule.scan_backward(xp, self.rule_cache, dA, drule, self.kernels,
+                                                       overwrite=self.path == "drive kernel")
         x, W_ih = self.x, self.W_ih
         T, B, D = x.shape
         dA2 = xp.reshape(dA, (T * B, dA.shape[-1]))

@@ -70,7 +70,8 @@ class GRUCore:
         return dD, (dU, db), (flush_tiny(xp, dh_next),)
 
     def drive_kernel_forward(self, kernels, D, shift, params, states):
-        hs, cache = kernels.gru_forward(D if shift is None else D + shift, params[0], params[1], states[0])
+        hs, cache = kernels.gru_forward(D if shift is None else D + shift, params[0], params[1], states[0],
+                                         overwrite_drive=True)
         return hs, (hs[-1, ...],), cache
 
     def drive_kernel_backward(self, kernels, cache, dhs, dfinals):

@@ -49,7 +49,7 @@ class IndRNNCore:
         return delta, (du,), (carry,)
 
     def drive_kernel_forward(self, kernels, D, shift, params, states):
-        hs, cache = kernels.indrnn_forward(D if shift is None else D + shift, params[0], states[0])
+        hs, cache = kernels.indrnn_forward(D if shift is None else D + shift, params[0], states[0], overwrite_drive=True)
         return hs, (hs[-1, ...],), cache
 
     def drive_kernel_backward(self, kernels, cache, dhs, dfinals):

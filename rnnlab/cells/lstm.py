@@ -90,7 +90,7 @@ class LSTMCore:
         return dx, dW_ih, db, (dW_hh,), (dh0, dc0)
 
     def drive_kernel_forward(self, kernels, D, shift, params, states):
-        hs, cT, cache = kernels.lstm_forward_drive(D, params[0], shift, states[0], states[1])
+        hs, cT, cache = kernels.lstm_forward_drive(D, params[0], shift, states[0], states[1], overwrite_drive=True)
         return hs, (hs[-1, ...], cT), cache
 
     def drive_kernel_backward(self, kernels, cache, dhs, dfinals):

@@ -63,10 +63,11 @@ class HeavyBall:
 
     def scan(self, xp, A, states, t0: int, kernels=None):
         """Fused forward over A (T, B, G): (drives (T, B, G), (v_T,), cache); ``kernels``: the compiled
-        module (``rnnlab.cells.kernels``) to run the scan with, or None for this loop."""
+        module (``rnnlab.cells.kernels``) to run the scan with (A's buffer then holds the drives: the fused
+        path passes a fresh A), or None for this loop."""
         mus = [self.mu(t0 + 1 + k) for k in range(A.shape[0])]
         if kernels is not None:
-            V, v = kernels.heavy_ball_scan(A, mus, self.s, states[0])
+            V, v = kernels.heavy_ball_scan(A, mus, self.s, states[0], overwrite=True)
             return V, (v,), mus
         V = empty_like_steps(xp, A, A.shape[0], A.shape[-1])
         v = states[0]
@@ -75,11 +76,12 @@ class HeavyBall:
             V[k, ...] = v
         return V, (v,), mus
 
-    def scan_backward(self, xp, mus, dV, dfinals, kernels=None):
+    def scan_backward(self, xp, mus, dV, dfinals, kernels=None, overwrite=False):
         """dL/dA (T, B, G) and (dL/dv_0,) from dL/ddrive (T, B, G) and (dL/dv_T,), flushed as the kernels
-        flush (``fused.flush_tiny``); ``kernels`` as in :meth:`scan`."""
+        flush (``fused.flush_tiny``); ``kernels`` as in :meth:`scan`; ``overwrite``: the kernel may write
+        dL/dA into dV's buffer (the caller's own)."""
         if kernels is not None:
-            dA, dv = kernels.heavy_ball_scan_backward(mus, self.s, dV, dfinals[0])
+            dA, dv = kernels.heavy_ball_scan_backward(mus, self.s, dV, dfinals[0], overwrite=overwrite)
             return dA, (dv,)
         dv = dfinals[0]
         dA = empty_like_steps(xp, dV, dV.shape[0], dV.shape[-1])
@@ -131,10 +133,10 @@ class AdamRule:
             out[k, ...] = v * r
         return out, (v, m), (A, V, R)
 
-    def scan_backward(self, xp, cache, dout, dfinals, kernels=None):
+    def scan_backward(self, xp, cache, dout, dfinals, kernels=None, overwrite=False):
         """As :meth:`HeavyBall.scan_backward`: dL/dA and (dL/dv_0, dL/dm_0)."""
         if kernels is not None:
-            dA, dv, dm = kernels.adam_scan_backward(cache, dout, *dfinals)
+            dA, dv, dm = kernels.adam_scan_backward(cache, dout, *dfinals, overwrite=overwrite)
             return dA, (dv, dm)
         A, V, R = cache
         dv_carry, dm_carry = dfinals

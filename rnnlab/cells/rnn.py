@@ -77,7 +77,8 @@ class RNNCore:
         return dx, dW_ih, db, (dW_hh,), (dh0,)
 
     def drive_kernel_forward(self, kernels, D, shift, params, states):
-        hs, cache = kernels.rnn_forward_drive(D, params[0], shift, states[0], self.nonlinearity)
+        hs, cache = kernels.rnn_forward_drive(D, params[0], shift, states[0], self.nonlinearity,
+                                            overwrite_drive=True)
         return hs, (hs[-1, ...],), cache
 
     def drive_kernel_backward(self, kernels, cache, dhs, dfinals):

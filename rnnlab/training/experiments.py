@@ -91,14 +91,16 @@ class Experiment:
     def no_tier(self, tier: str) -> ConfigError:
         return ConfigError(f"experiments: {self.name} has no tier {tier!r}; it has {', '.join(self.tiers)}")
 
-    def config(self, tier: str, out: str = DEFAULT_OUT, data_dir: str = "") -> TrainConfig:
-        """The TrainConfig of ``tier`` (not validated), its ``out`` ``<out>/<tier>/<name>``."""
+    def config(self, tier: str, out: str = DEFAULT_OUT, data_dir: str = "", overrides=None) -> TrainConfig:
+        """The TrainConfig of ``tier`` (not validated), its ``out`` ``<out>/<tier>/<name>``; ``overrides``
+        (key -> value, ``--set``) last."""
         if tier not in self.tiers:
             raise self.no_tier(tier)
         cfg = TrainConfig()
         for label, table in [*self.tables(None), *self.tables(tier)]:
             settings = {k: v for k, v in table.items() if k not in PROVENANCE}
             cfg = from_mapping(settings, f"{self.path} [{label}]", cfg)
+        cfg = from_mapping(overrides or {}, "--set", cfg)
         cfg.out = str(Path(out or DEFAULT_OUT) / tier / self.name)
         if data_dir:
             cfg.data_dir = data_dir
@@ -278,7 +280,7 @@ def to_toml(exp: Experiment, tier: str, cfg: TrainConfig) -> str:
 
 
 def run(selected: list[Experiment], tier: str, out: str = DEFAULT_OUT, data_dir: str = "",
-        resume: bool = False, progress: bool = True, echo=print) -> list[dict]:
+        resume: bool = False, progress: bool = True, echo=print, overrides=None) -> list[dict]:
     """Train each experiment of ``selected`` that has ``tier``, one after another; one line per finished run.
     With ``resume``, a run directory holding a checkpoint is continued and a finished run is reported again."""
     from .session import resume as resume_run, train
@@ -290,7 +292,7 @@ def run(selected: list[Experiment], tier: str, out: str = DEFAULT_OUT, data_dir:
         echo(f"skipped (no {tier} tier): {', '.join(e.name for e in selected if e not in todo)}")
     summaries = []
     for exp in todo:
-        cfg = exp.config(tier, out, data_dir)
+        cfg = exp.config(tier, out, data_dir, overrides)
         cfg.progress = progress
         run_dir = Path(cfg.out)
         if resume and (run_dir / "summary.json").exists():
@@ -340,6 +342,19 @@ def build_parser(parser) -> None:
         p.add_argument("--tier", choices=TIERS, required=True, help="small: minutes on two CPU cores; medium: "
                        "the paper's data and model for about 30 minutes; full: the paper's settings")
         p.add_argument("--out", default=DEFAULT_OUT, help=f"runs go to OUT/<tier>/<name> (default: {DEFAULT_OUT})")
+        p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="a setting on top of the tier's, e.g. --set backend=cupy (repeatable; new runs only)")
+
+
+def parse_overrides(pairs) -> dict:
+    """``["backend=cupy", "batch_size=256"]`` -> {"backend": "cupy", "batch_size": "256"} (checked later)."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set: expected KEY=VALUE, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out
 
 
 def main(args) -> int:
@@ -351,11 +366,12 @@ def main(args) -> int:
         exp = select(experiments, args.name)
         if len(exp) != 1:
             raise ConfigError(f"experiments show: {args.name!r} is a group; name one experiment")
-        cfg = exp[0].config(args.tier, args.out)
+        cfg = exp[0].config(args.tier, args.out, overrides=parse_overrides(args.overrides))
         dataclasses.replace(cfg).validate()        # a copy: validate fills in the backend from the environment
         print(to_toml(exp[0], args.tier, cfg), end="")
     else:
-        run(select(experiments, args.name), args.tier, args.out, args.data_dir, args.resume, args.progress)
+        run(select(experiments, args.name), args.tier, args.out, args.data_dir, args.resume, args.progress,
+            overrides=parse_overrides(args.overrides))
     return 0
 
 

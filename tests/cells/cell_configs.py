@@ -138,6 +138,17 @@ def run_with_grads(rnn, x_host, state_host, seed=0, t0=0, loss_states=None):
     return result
 
 
+def both_paths(config: Config, builder=None, **kwargs) -> list:
+    """:func:`run_with_grads` of ``config`` on the fused path, then on the composed path (``builder``: how to
+    build the network, :func:`build` by default)."""
+    results = []
+    for fused in (True, False):
+        rnn = (builder or build)(config, fused, **kwargs)
+        x, state = host_inputs(config, rnn)
+        results.append(run_with_grads(rnn, x, state, seed=config.seed, t0=config.t0))
+    return results
+
+
 def assert_same(a: dict, b: dict, rtol=1e-10, atol=1e-10):
     assert a.keys() == b.keys()
     for key in a:

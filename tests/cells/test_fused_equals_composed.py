@@ -4,16 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.cells.cell_configs import FAMILIES, Config, FEWER_EXAMPLES, assert_same, build, configs, host_inputs, run_with_grads
-
-
-def _both_paths(config, **kwargs):
-    results = []
-    for fused in (True, False):
-        rnn = build(config, fused, **kwargs)
-        x, state = host_inputs(config, rnn)
-        results.append(run_with_grads(rnn, x, state, seed=config.seed, t0=config.t0))
-    return results
+from tests.cells.cell_configs import FAMILIES, Config, FEWER_EXAMPLES, assert_same, both_paths, configs
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -21,16 +12,16 @@ def _both_paths(config, **kwargs):
 @given(data=st.data())
 def test_fused_path_equals_composed_path_outputs_states_and_gradients(family, backend_name, float64, data):
     config = data.draw(configs(family, max_layers=3, max_size=5))
-    assert_same(*_both_paths(config))
+    assert_same(*both_paths(config))
 
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_fused_path_equals_composed_path_on_a_100_step_sequence(family, backend_name, float64):
     # one layer of 3 units: the composed graph is long (100 steps), the arrays tiny
-    assert_same(*_both_paths(Config(family, T=100, B=2, D=2, sizes=[3], seed=5, t0=2)))
+    assert_same(*both_paths(Config(family, T=100, B=2, D=2, sizes=[3], seed=5, t0=2)))
 
 
 @pytest.mark.parametrize("family", ["IndRNN", "LSTM", "AdamRNN"])
 def test_fused_path_equals_composed_path_with_batch_norm_and_shared_dropout(family, backend_name, float64):
     config = Config(family, T=5, B=3, D=2, sizes=[3, 4], seed=3)
-    assert_same(*_both_paths(config, batch_norm=True, dropout=0.3, rng=11))
+    assert_same(*both_paths(config, batch_norm=True, dropout=0.3, rng=11))

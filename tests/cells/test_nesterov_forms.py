@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 import rnnlab
 import rnnlab.cells as C
 from rnnlab.cells.momentum_rules import NESTEROV_FORMS
-from tests.cells.cell_configs import (FEWER_EXAMPLES, FIXTURE_SETTINGS, Config, assert_same, build, check_gradients,
-                                      configs, host_inputs, run_with_grads, tensors)
+from tests.cells.cell_configs import (FEWER_EXAMPLES, FIXTURE_SETTINGS, Config, assert_same, both_paths, build,
+                                      check_gradients,
+                                      configs, host_inputs, tensors)
 
 BASES = ["RNN", "LSTM"]
 
@@ -127,12 +128,7 @@ def test_chunks_continue_the_global_step_index(backend_name, float64, form, base
 def test_mnist_code_fused_equals_composed_on_a_100_step_sequence(backend_name, float64, base, F):
     config = Config(f"Nesterov{base}", T=100, B=2, D=2, sizes=[3], hyper={"form": "mnist-code", "restart": F},
                     seed=5, t0=2)
-    results = []
-    for fused in (True, False):
-        rnn = build(config, fused)
-        x, state = host_inputs(config, rnn)
-        results.append(run_with_grads(rnn, x, state, seed=config.seed, t0=config.t0))
-    assert_same(*results)
+    assert_same(*both_paths(config))
 
 
 @pytest.mark.parametrize("base", BASES)

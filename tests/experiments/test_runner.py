@@ -111,6 +111,17 @@ def test_run_trains_into_out_tier_name_and_prints_one_line(tiny, capsys):
     assert str(out / "small" / "tiny") in lines[0]
 
 
+def test_set_puts_a_setting_on_top_of_the_tier_and_a_wrong_one_is_one_line(tiny, capsys):
+    folder, out = tiny
+    assert run(folder, out, "tiny", "--set", "hidden=3", "--set", "steps=2") == 0
+    summary = json.loads((out / "small" / "tiny" / "summary.json").read_text())
+    assert (summary["config"]["hidden"], summary["steps"]) == (3, 2)
+    capsys.readouterr()
+    assert run(folder, out / "other", "tiny", "--set", "hiden=3") == 2
+    assert capsys.readouterr().err.strip() == "rnnlab experiments: error: --set: unknown key 'hiden'"
+    assert not (out / "other").exists()
+
+
 def test_run_refuses_a_used_run_directory_and_resume_continues_or_reports_it(tiny, capsys):
     folder, out = tiny
     assert run(folder, out, "tiny") == 0

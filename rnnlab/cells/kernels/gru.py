@@ -83,8 +83,9 @@ class GRUCache:
         self.W_hh, self.h0, self.act, self.e_n, self.hs = W_hh, h0, act, e_n, hs
 
 
-def gru_forward(D, W_hh, b_hh, h0):
-    """Run the GRU over the drive D (T, B, 3H): W_hh (H, 3H), b_hh (3H,), h0 (B, H).
+def gru_forward(D, W_hh, b_hh, h0, overwrite_drive=False):
+    """Run the GRU over the drive D (T, B, 3H): W_hh (H, 3H), b_hh (3H,), h0 (B, H). ``overwrite_drive``: D is
+    the caller's private buffer, which then holds the gates.
 
     Returns (hs, cache): hs (T, B, H) every h_t (read-only: the cache holds it), and the cache for
     :func:`gru_backward`.
@@ -95,7 +96,7 @@ def gru_forward(D, W_hh, b_hh, h0):
     h0 = states["h0"]
     T, B, G = D.shape
     H = G // 3
-    act = np.empty((T, B, G), D.dtype)
+    act = D if overwrite_drive else np.empty((T, B, G), D.dtype)
     e_n = np.empty((T, B, H), D.dtype)
     hs = np.empty((T, B, H), D.dtype)
     e = np.empty((B, G), D.dtype)

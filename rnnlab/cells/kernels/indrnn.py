@@ -59,10 +59,11 @@ class IndRNNCache:
         self.u, self.h0, self.hs = u, h0, hs
 
 
-def indrnn_forward(D, u, h0):
-    """Run the IndRNN over the drive D (T, B, H): u (H,), h0 (B, H). Returns (hs, cache), hs read-only."""
+def indrnn_forward(D, u, h0, overwrite_drive=False):
+    """Run the IndRNN over the drive D (T, B, H): u (H,), h0 (B, H). Returns (hs, cache), hs read-only.
+    ``overwrite_drive``: D is the caller's private buffer, which then holds hs."""
     D, u, _, states = checks.drive_inputs("indrnn_forward", 0, D, u, None, {"h0": h0})
-    hs = np.empty(D.shape, D.dtype)
+    hs = D if overwrite_drive else np.empty(D.shape, D.dtype)
     indrnn_loop_forward(D, u, states["h0"], hs)
     return read_only(hs), IndRNNCache(u, states["h0"], hs)
 

@@ -148,25 +148,28 @@ def lstm_forward(x, W_ih, W_hh, b, h0, c0):
     return _forward(act, np.zeros((T, 1), x.dtype), b, False, x, W_ih, W_hh, b, states)
 
 
-def lstm_forward_drive(D, W_hh, b, h0, c0):
+def lstm_forward_drive(D, W_hh, b, h0, c0, overwrite_drive=False):
     """Run the LSTM over a precomputed drive D (T, B, 4H) (z_t = D_t + h_{t-1} W_hh + b): the entry of the
     momentum cells, whose D_t is the rule's output. b (4H,) (the recurrent bias) may be None (zero).
+    ``overwrite_drive``: D is the caller's private buffer, which then holds the gates (no new (T, B, 4H)).
 
     Returns (hs, c_T, cache) as :func:`lstm_forward`; the cache is for :func:`lstm_backward_drive`.
     """
     D, W_hh, b, states = checks.drive_inputs("lstm_forward_drive", 4, D, W_hh, b, {"h0": h0, "c0": c0})
     T, B, G = D.shape
     b = np.zeros(G, D.dtype) if b is None else b
-    return _forward(D, np.zeros((T, 1), D.dtype), b, False, None, None, W_hh, b, states)
+    act = D if overwrite_drive else buffers.take((T, B, G), D.dtype)
+    return _forward(D, np.zeros((T, 1), D.dtype), b, False, None, None, W_hh, b, states, act)
 
 
-def _forward(xw, x_rows, w, fuse, x, W_ih, W_hh, b, states):
-    """The loop of both entries: z_t = xw_t + h_{t-1} W_hh + b, or x_rows[t] w + ... when ``fuse``."""
+def _forward(xw, x_rows, w, fuse, x, W_ih, W_hh, b, states, act=None):
+    """The loop of both entries: z_t = xw_t + h_{t-1} W_hh + b, or x_rows[t] w + ... when ``fuse``; the gates
+    go to ``act`` (default: into xw)."""
     h0, c0 = states["h0"], states["c0"]
     T, B = x_rows.shape[0], h0.shape[0]
     H = W_hh.shape[0]
     dtype = h0.dtype
-    act = xw if x is not None else buffers.take((T, B, 4 * H), dtype)
+    act = xw if act is None else act
     cs = buffers.take((T, B, H), dtype)
     hs = np.empty((T, B, H), dtype)
     hw = np.empty((B, 4 * H), dtype)

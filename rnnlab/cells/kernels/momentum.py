@@ -96,28 +96,30 @@ def _state(fn: str, name: str, a, A, zero_if_none: bool = False):
     return a.reshape(-1).copy()
 
 
-def heavy_ball_scan(A, mus, s, v0):
+def heavy_ball_scan(A, mus, s, v0, overwrite=False):
     """V (T, B, G) with V_t = mus[t] V_{t-1} + s A_t (V_{-1} = v0 (B, G)); mus a length-T sequence.
 
-    Returns (V, v_T): v_T is V[T-1] (a view).
+    Returns (V, v_T): v_T is a copy of V[T-1]. ``overwrite``: A is the caller's private buffer; V is written
+    into it.
     """
     fn = "heavy_ball_scan"
     A, A2 = _steps(fn, A)
     mus = np.asarray(mus, dtype=A.dtype)
     if mus.shape != (A.shape[0],):
         raise ValueError(f"{fn}: mus must hold one coefficient per step, {A.shape[0]}, got shape {mus.shape}")
-    V = np.empty_like(A)
+    V = A if overwrite else np.empty_like(A)
     heavy_ball_loop(A2, mus, A.dtype.type(s), _state(fn, "v0", v0, A), V.reshape(A2.shape))
-    return V, V[-1]
+    return V, V[-1].copy()
 
 
-def heavy_ball_scan_backward(mus, s, dV, dvT):
-    """(dA (T, B, G), dv0 (B, G)) from dV (T, B, G) = dL/dV and dvT (B, G) = dL/dv_T (None: zero)."""
+def heavy_ball_scan_backward(mus, s, dV, dvT, overwrite=False):
+    """(dA (T, B, G), dv0 (B, G)) from dV (T, B, G) = dL/dV and dvT (B, G) = dL/dv_T (None: zero).
+    ``overwrite``: dV is the caller's private buffer; dA is written into it."""
     fn = "heavy_ball_scan_backward"
     dV, dV2 = _steps(fn, dV)
     mus = np.asarray(mus, dtype=dV.dtype)
     dv = _state(fn, "dvT", dvT, dV, zero_if_none=True)
-    dA = np.empty_like(dV)
+    dA = dV if overwrite else np.empty_like(dV)
     heavy_ball_loop_backward(dV2, mus, dV.dtype.type(s), dv, dA.reshape(dV2.shape), flush_threshold(dV.dtype))
     return dA, dv.reshape(dV.shape[1:])
 
@@ -144,15 +146,16 @@ def adam_scan(A, mu, s, beta, eps, v0, m0):
     return out, v.reshape(shape), m.reshape(shape), AdamCache(A, V, R, c(mu), c(s), c(beta))
 
 
-def adam_scan_backward(cache, dout, dvT, dmT):
-    """(dA (T, B, G), dv0, dm0 (B, G)) from dout = dL/dout (T, B, G) and dvT, dmT (B, G) (None: zero)."""
+def adam_scan_backward(cache, dout, dvT, dmT, overwrite=False):
+    """(dA (T, B, G), dv0, dm0 (B, G)) from dout = dL/dout (T, B, G) and dvT, dmT (B, G) (None: zero).
+    ``overwrite``: dout is the caller's private buffer; dA is written into it."""
     fn = "adam_scan_backward"
     if not isinstance(cache, AdamCache):
         raise TypeError(f"{fn}: cache must be the AdamCache that adam_scan returned, got {type(cache).__name__}")
     A = cache.A
     dout = checks.output_gradient(fn, "dout", dout, A.shape, A.dtype, "(T, B, G)")
     dv, dm = _state(fn, "dvT", dvT, A, zero_if_none=True), _state(fn, "dmT", dmT, A, zero_if_none=True)
-    dA = np.empty_like(A)
+    dA = dout if overwrite else np.empty_like(A)
     flat = (A.shape[0], -1)
     adam_loop_backward(A.reshape(flat), cache.V.reshape(flat), cache.R.reshape(flat), dout.reshape(flat),
                        cache.mu, cache.s, cache.beta, dv, dm, dA.reshape(flat), flush_threshold(A.dtype))

@@ -103,15 +103,16 @@ def rnn_forward(x, W_ih, W_hh, b, h0, nonlinearity="tanh"):
     return _forward(hs, np.zeros((T, 1), x.dtype), b, False, x, W_ih, W_hh, b, states["h0"], relu, hs)
 
 
-def rnn_forward_drive(D, W_hh, b, h0, nonlinearity="tanh"):
+def rnn_forward_drive(D, W_hh, b, h0, nonlinearity="tanh", overwrite_drive=False):
     """Run the RNN over a precomputed drive D (T, B, H): h_t = phi(D_t + h_{t-1} W_hh + b), b (H,) or None
-    (zero). Returns (hs, cache) as :func:`rnn_forward`; the cache is for :func:`rnn_backward_drive`."""
+    (zero). Returns (hs, cache) as :func:`rnn_forward`; the cache is for :func:`rnn_backward_drive`.
+    ``overwrite_drive``: D is the caller's private buffer, which then holds hs."""
     fn = "rnn_forward_drive"
     relu = _relu(fn, nonlinearity)
     D, W_hh, b, states = checks.drive_inputs(fn, 1, D, W_hh, b, {"h0": h0})
     T, B, H = D.shape
     b = np.zeros(H, D.dtype) if b is None else b
-    hs = np.empty((T, B, H), D.dtype)
+    hs = D if overwrite_drive else np.empty((T, B, H), D.dtype)
     return _forward(D, np.zeros((T, 1), D.dtype), b, False, None, None, W_hh, b, states["h0"], relu, hs)
 
 

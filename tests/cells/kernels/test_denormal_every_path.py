@@ -70,8 +70,8 @@ class Spy:
             monkeypatch.setattr(kernels, name, self.wrap(getattr(kernels, name)))
 
     def wrap(self, entry):
-        def run(*args):
-            results = entry(*args)
+        def run(*args, **kwargs):
+            results = entry(*args, **kwargs)
             self.calls += 1
             self.found += sum(count_denormals(r) for r in results)
             return results

@@ -6,8 +6,7 @@ from tests.cells.cell_configs import (
     Config,
     check_gradients,
     assert_same,
-    host_inputs,
-    run_with_grads,
+    both_paths,
 )
 from hypothesis import assume, given
 from hypothesis.control import currently_in_test_context
@@ -49,9 +48,4 @@ def test_orthogonal_cell_full_jacobian_matches_finite_differences_on_a_tiny_stac
 def test_orthogonal_fused_path_equals_composed_path_outputs_states_and_gradients(family, backend_name, float64,
                                                                                  data):
     config = data.draw(configs(family, max_layers=3, max_size=5))
-    results = []
-    for fused in (True, False):
-        rnn = build(config, fused)
-        x, state = host_inputs(config, rnn)
-        results.append(run_with_grads(rnn, x, state, seed=config.seed, t0=config.t0))
-    assert_same(*results)
+    assert_same(*both_paths(config, builder=build))
