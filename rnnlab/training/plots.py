@@ -54,21 +54,23 @@ def plot_runs(run_dirs, out_dir=None) -> list[Path]:
         if key is None:
             continue
         fig, ax = plt.subplots(figsize=(7, 4.5))
-        for d, records in runs:
+        for n, (d, records) in enumerate(runs):
             label = d.name if len(runs) > 1 else ""
+            color = f"C{n % 10}"                  # one colour a run; the split is the line style
             for split, style in (("train", "-"), ("val", "o-"), ("test", "*")):
                 pts = [(r["step"], r[key]) for r in records if r.get("split") == split and key in r]
                 if pts:
                     s, v = zip(*pts)
-                    ax.plot(s, v, style, label=f"{label} {split}".strip(), alpha=0.4 if split == "train" else 1,
-                            markersize=10 if split == "test" else 3)
+                    ax.plot(s, v, style, color=color, label=f"{label} {split}".strip(),
+                            alpha=0.35 if split == "train" else 1, markersize=12 if split == "test" else 3)
         ax.set_xlabel("optimizer step")
         ax.set_ylabel(key)
         if key == "loss" or key == "perplexity":
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.legend()
-        ax.set_title(f"{key} ({', '.join(d.name for d in run_dirs)})")
+        names = ", ".join(d.name for d in run_dirs)
+        ax.set_title(f"{key} ({names if len(names) <= 70 else f'{len(run_dirs)} runs'})")
         fig.tight_layout()
         fig.savefig(out / fname, dpi=110)
         plt.close(fig)
