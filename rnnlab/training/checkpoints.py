@@ -153,6 +153,7 @@ def save_run(run, path) -> None:
     averages between log lines."""
     from ..engine import init
     arrays = {f"model/{k}": v for k, v in run.model.state_dict().items()}
+    arrays.update({f"grad_norms/{k}": v for k, v in run.records.grad_norm_arrays().items()})
     tree = {"optimizer": run.optimizer.state_dict(), "schedulers": [s.state_dict() for s in run.schedulers],
             "work": run.work.state_dict()}
     flat_meta: dict = {}
@@ -192,6 +193,8 @@ def load_run(run, path) -> dict:
     arrays, meta = load(path)
     check_belongs(meta.get("config", {}), run.cfg.to_dict(), path)
     run.model.load_state_dict({k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")})
+    run.records.restore_grad_norms({k[len("grad_norms/"):]: v for k, v in arrays.items()
+                                    if k.startswith("grad_norms/")})
     tree = unflatten("state", arrays, meta["tree"])
     run.optimizer.load_state_dict(tree["optimizer"])
     for s, state in zip(run.schedulers, tree["schedulers"]):

@@ -121,13 +121,26 @@ class Records:
             return
         self.grad_norm_history.append((step, [to_numpy(n) for n in norms]))
 
-    def save_grad_norms(self) -> None:
-        """``grad_norms.npz``: ``steps`` (n,) and ``layer{i}`` (n, T): the norms at each logged step."""
-        if not self.grad_norm_history or not self.writer:
-            return
+    def grad_norm_arrays(self) -> dict:
+        """``steps`` (n,) and ``layer{i}`` (n, T): the norms recorded at each logged step so far."""
+        if not self.grad_norm_history:
+            return {}
         host = backend.host
         steps, rows = zip(*self.grad_norm_history)
         arrays = {"steps": host.asarray(steps)}
         for i in range(len(rows[0])):
             arrays[f"layer{i}"] = host.stack([r[i] for r in rows])
-        checkpoints.save(self.out / GRAD_NORMS, arrays)
+        return arrays
+
+    def restore_grad_norms(self, arrays: dict) -> None:
+        """The inverse of :meth:`grad_norm_arrays` (a checkpoint keeps them, so a resumed run loses none)."""
+        if "steps" not in arrays:
+            return
+        layers = [arrays[f"layer{i}"] for i in range(len(arrays) - 1)]
+        self.grad_norm_history = [(int(s), [layer[n] for layer in layers]) for n, s in enumerate(arrays["steps"])]
+
+    def save_grad_norms(self) -> None:
+        """``grad_norms.npz``: see :meth:`grad_norm_arrays`."""
+        arrays = self.grad_norm_arrays()
+        if arrays and self.writer:
+            checkpoints.save(self.out / GRAD_NORMS, arrays)

@@ -157,3 +157,21 @@ def test_summary_values_are_finite_or_null(tmp_path):
     assert "Infinity" not in text and json.loads(text)["config"]["fw_p"] == "inf"
     again = from_mapping(json.loads((tmp_path / "run" / "config.json").read_text()), "config.json")
     assert summary["config"]["fw_p"] == again.fw_p == math.inf
+
+
+def test_no_kernels_trains_on_the_readable_loop_and_gives_the_switch_back(tmp_path):
+    import numpy as np
+    from rnnlab.cells import kernels
+    from rnnlab.cells.fused import kernels_in_use
+    before, seen = kernels.enabled(), []
+    cfg = tiny(tmp_path, steps=2, cell="lstm", kernels=False)
+    with Run(cfg) as run:
+        forward = run.model.forward
+
+        def spy(*args, **kw):
+            seen.append(kernels_in_use(np))
+            return forward(*args, **kw)
+        run.model.forward = spy
+        run.work.next()
+    assert seen == [None]                         # no compiled kernel while the run holds --no-kernels
+    assert kernels.enabled() == before            # and the caller's switch is back afterwards

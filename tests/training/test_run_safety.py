@@ -159,3 +159,25 @@ def test_runs_without_out_get_a_new_directory_each(tmp_path, monkeypatch, capsys
     made = sorted((tmp_path / "runs").iterdir())
     assert len(made) == 2 and all(d.name.startswith("adding-lstm-") for d in made)
     assert all((d / "summary.json").exists() for d in made)
+
+
+def test_recorded_gradient_norms_survive_a_stop_and_resume(tmp_path, capsys, monkeypatch):
+    args = [*TINY, "--cell", "momentum-rnn", "--record-grad-norms", "--log-every", "2", "--checkpoint-every", "2"]
+    whole, part = tmp_path / "whole", tmp_path / "part"
+    assert main(["train", "--steps", "8", "--out", str(whole), *args]) == 0
+    step = Run.train_step
+
+    def stop_at_5(run):
+        if run.step == 5:
+            raise KeyboardInterrupt
+        step(run)
+    monkeypatch.setattr(Run, "train_step", stop_at_5)
+    assert main(["train", "--steps", "8", "--out", str(part), *args]) == 130
+    monkeypatch.setattr(Run, "train_step", step)
+    assert main(["train", "--resume", str(part), "--no-progress"]) == 0
+    capsys.readouterr()
+    a, _ = checkpoints.load(whole / "grad_norms.npz")
+    b, _ = checkpoints.load(part / "grad_norms.npz")
+    assert list(a["steps"]) == [2, 4, 6, 8] and sorted(a) == sorted(b)
+    for key in a:
+        assert (a[key] == b[key]).all(), key

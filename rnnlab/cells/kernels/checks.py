@@ -92,3 +92,27 @@ def output_gradient(fn: str, name: str, g, shape: tuple, dtype, layout: str):
     if g.dtype != dtype:
         raise TypeError(f"{fn}: {name} must have the dtype of the forward pass ({dtype}), got {g.dtype}")
     return g
+
+
+def cache_of(fn: str, cache, kind: type, family: str, drive: bool | None = None):
+    """Refuse a cache that is not a ``kind`` from ``{family}_forward`` (``_drive`` when ``drive``): a cache
+    from the other entry names the backward that takes it."""
+    suffix = "_drive" if drive else ""
+    if not isinstance(cache, kind):
+        raise TypeError(f"{fn}: cache must be the {kind.__name__} that {family}_forward{suffix} returned, got "
+                        f"{type(cache).__name__}")
+    if drive is not None and (cache.x is None) != drive:
+        made = "_drive" if cache.x is None else ""
+        raise TypeError(f"{fn}: this cache is from {family}_forward{made}; pass it to {family}_backward{made}")
+    return cache
+
+
+def incoming(fn: str, T: int, B: int, H: int, dtype, dhs, **finals):
+    """The upstream gradients of a backward, checked: dL/dhs (T, B, H) (None: zeros) and, for each final
+    state given by name (e.g. ``dhT=...``), a writable (B, H) copy (zeros when None)."""
+    dhs = output_gradient(fn, "dhs", dhs, (T, B, H), dtype, "(T, B, H)")
+    carried = []
+    for name, g in finals.items():
+        g = output_gradient(fn, name, g, (B, H), dtype, "(B, H)")
+        carried.append(np.zeros((B, H), dtype) if g is None else g.copy())
+    return (dhs, *carried)

@@ -114,15 +114,12 @@ def gru_backward(cache, dhs, dhT):
     Returns (dD (T, B, 3H), dW_hh (H, 3H), db_hh (3H,), dh0 (B, H)), flushed below ``flush_threshold``.
     """
     fn = "gru_backward"
-    if not isinstance(cache, GRUCache):
-        raise TypeError(f"{fn}: cache must be the GRUCache that gru_forward returned, got {type(cache).__name__}")
+    checks.cache_of(fn, cache, GRUCache, "gru")
     W_hh, hs = cache.W_hh, cache.hs
     T, B, H = hs.shape
     dtype = hs.dtype
-    dhs = checks.output_gradient(fn, "dhs", dhs, (T, B, H), dtype, "(T, B, H)")
-    dhT = checks.output_gradient(fn, "dhT", dhT, (B, H), dtype, "(B, H)")
+    dhs, carry = checks.incoming(fn, T, B, H, dtype, dhs, dhT=dhT)
     threshold = flush_threshold(dtype)
-    carry = np.zeros((B, H), dtype) if dhT is None else dhT.copy()
     dh_rec = np.zeros((B, H), dtype)
     zeros = np.zeros((B, H), dtype)
     dD = np.empty((T, B, 3 * H), dtype)

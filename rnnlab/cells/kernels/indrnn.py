@@ -71,15 +71,10 @@ def indrnn_forward(D, u, h0, overwrite_drive=False):
 def indrnn_backward(cache, dhs, dhT):
     """BPTT: dhs (T, B, H), dhT (B, H) (None: zero). Returns (dD (T, B, H), du (H,), dh0 (B, H)), flushed."""
     fn = "indrnn_backward"
-    if not isinstance(cache, IndRNNCache):
-        raise TypeError(f"{fn}: cache must be the IndRNNCache that indrnn_forward returned, got "
-                        f"{type(cache).__name__}")
-    hs = cache.hs
+    hs = checks.cache_of(fn, cache, IndRNNCache, "indrnn").hs
     T, B, H = hs.shape
-    dhs = checks.output_gradient(fn, "dhs", dhs, (T, B, H), hs.dtype, "(T, B, H)")
-    dhT = checks.output_gradient(fn, "dhT", dhT, (B, H), hs.dtype, "(B, H)")
+    dhs, carry = checks.incoming(fn, T, B, H, hs.dtype, dhs, dhT=dhT)
     threshold = flush_threshold(hs.dtype)
-    carry = np.zeros((B, H), hs.dtype) if dhT is None else dhT.copy()
     dD = np.empty((T, B, H), hs.dtype)
     du = np.zeros(H, hs.dtype)
     indrnn_loop_backward(hs if dhs is None else dhs, dhs is not None, hs, cache.h0, cache.u, carry, dD, du,

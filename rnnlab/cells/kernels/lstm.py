@@ -198,24 +198,14 @@ def lstm_backward_drive(cache, dhs, dhT, dcT):
 
 
 def _backward(fn, cache, dhs, dhT, dcT, drive):
-    if not isinstance(cache, LSTMCache):
-        raise TypeError(f"{fn}: cache must be the LSTMCache that lstm_forward{'_drive' if drive else ''} "
-                        f"returned, got {type(cache).__name__}")
-    if (cache.x is None) != drive:
-        other = "lstm_backward_drive" if cache.x is None else "lstm_backward"
-        raise TypeError(f"{fn}: this cache is from lstm_forward{'_drive' if cache.x is None else ''}; "
-                        f"pass it to {other}")
+    checks.cache_of(fn, cache, LSTMCache, "lstm", drive)
     x, W_ih, W_hh, act, cs, hs, h0 = cache.x, cache.W_ih, cache.W_hh, cache._act, cache._cs, cache.hs, cache.h0
     T, B, H = hs.shape
     D = 0 if drive else x.shape[2]
     G = 4 * H
     dtype = hs.dtype
-    dhs = checks.output_gradient(fn, "dhs", dhs, (T, B, H), dtype, "(T, B, H)")
-    dhT = checks.output_gradient(fn, "dhT", dhT, (B, H), dtype, "(B, H)")
-    dcT = checks.output_gradient(fn, "dcT", dcT, (B, H), dtype, "(B, H)")
+    dhs, dh_rec, dc = checks.incoming(fn, T, B, H, dtype, dhs, dhT=dhT, dcT=dcT)
     threshold = flush_threshold(dtype)
-    dh_rec = np.zeros((B, H), dtype) if dhT is None else dhT.copy()
-    dc = np.zeros((B, H), dtype) if dcT is None else dcT.copy()
     zeros = np.zeros((B, H), dtype)
     db = np.zeros(G, dtype)
     dW_hh = np.zeros((H, G), dtype)

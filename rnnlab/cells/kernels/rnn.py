@@ -144,21 +144,13 @@ def rnn_backward_drive(cache, dhs, dhT):
 
 
 def _backward(fn, cache, dhs, dhT, drive):
-    if not isinstance(cache, RNNCache):
-        raise TypeError(f"{fn}: cache must be the RNNCache that rnn_forward{'_drive' if drive else ''} "
-                        f"returned, got {type(cache).__name__}")
-    if (cache.x is None) != drive:
-        other = "rnn_backward_drive" if cache.x is None else "rnn_backward"
-        raise TypeError(f"{fn}: this cache is from rnn_forward{'_drive' if cache.x is None else ''}; "
-                        f"pass it to {other}")
+    checks.cache_of(fn, cache, RNNCache, "rnn", drive)
     x, W_ih, W_hh, hs = cache.x, cache.W_ih, cache.W_hh, cache.hs
     T, B, H = hs.shape
     D = 0 if drive else x.shape[2]
     dtype = hs.dtype
-    dhs = checks.output_gradient(fn, "dhs", dhs, (T, B, H), dtype, "(T, B, H)")
-    dhT = checks.output_gradient(fn, "dhT", dhT, (B, H), dtype, "(B, H)")
+    dhs, dh_rec = checks.incoming(fn, T, B, H, dtype, dhs, dhT=dhT)
     threshold = flush_threshold(dtype)
-    dh_rec = np.zeros((B, H), dtype) if dhT is None else dhT.copy()
     zeros = np.zeros((B, H), dtype)
     dz = np.empty((T, B, H), dtype)
     db = np.zeros(H, dtype)
