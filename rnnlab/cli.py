@@ -72,7 +72,7 @@ def _run_evaluate(args) -> int:
 
 def _run_plot(args) -> int:
     from .training.plots import plot_runs
-    for path in plot_runs(args.runs, args.out):
+    for path in plot_runs(args.runs, args.out, x=args.x):
         print(path)
     return 0
 
@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     plot = sub.add_parser("plot", help="PNG plots of runs' loss and metric curves (and gradient norms)")
     plot.add_argument("runs", nargs="+", metavar="RUN_DIR")
     plot.add_argument("--out", help="folder for the PNGs (default: the first run directory)")
+    plot.add_argument("--x", choices=("step", "grad_evals"), default="step",
+                      help="horizontal axis: optimizer steps, or gradient evaluations (Frank-Wolfe takes K a "
+                      "step) (default: step)")
     gc = sub.add_parser("gradcheck", help="check a cell's gradients against finite differences, on every path")
     gc.add_argument("cell", help="cell name, e.g. lstm, momentum-rnn (rnnlab train --help lists them)")
     gc.add_argument("--steps", type=int, default=4, help="(default: 4)")

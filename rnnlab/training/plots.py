@@ -36,8 +36,23 @@ def _metric_name(records) -> str | None:
     return None
 
 
-def plot_runs(run_dirs, out_dir=None) -> list[Path]:
-    """Write ``loss.png`` (train and test loss against step), the metric's PNG, and ``grad_norms.png``."""
+X_AXES = {"step": "optimizer step", "grad_evals": "gradient evaluations"}
+
+
+def baseline_of(run_dir):
+    """The run's ``baseline_loss`` from ``summary.json`` (None when it has none yet)."""
+    try:
+        return json.loads((Path(run_dir) / "summary.json").read_text()).get("baseline_loss")
+    except (OSError, ValueError):
+        return None
+
+
+def plot_runs(run_dirs, out_dir=None, x: str = "step") -> list[Path]:
+    """Write ``loss.png`` (train, val and test loss against ``x``: ``step`` or ``grad_evals``; the input-blind
+    baseline as a dashed line), the metric's PNG, and ``grad_norms.png``. With ``x = "grad_evals"`` the
+    files are ``loss_by_grad_evals.png`` and so on."""
+    if x not in X_AXES:
+        raise ConfigError(f"plot: --x must be one of {', '.join(X_AXES)}, got {x!r}")
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -50,7 +65,8 @@ def plot_runs(run_dirs, out_dir=None) -> list[Path]:
     runs = [(d, read_metrics(d)) for d in run_dirs]
     written = []
     metric = next((m for m in (_metric_name(r) for _, r in runs) if m), None)
-    for key, fname in (("loss", "loss.png"), (metric, f"{metric}.png")):
+    suffix = "" if x == "step" else f"_by_{x}"
+    for key, fname in (("loss", f"loss{suffix}.png"), (metric, f"{metric}{suffix}.png")):
         if key is None:
             continue
         fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -58,17 +74,20 @@ def plot_runs(run_dirs, out_dir=None) -> list[Path]:
             label = d.name if len(runs) > 1 else ""
             color = f"C{n % 10}"                  # one colour a run; the split is the line style
             for split, style in (("train", "-"), ("val", "o-"), ("test", "*")):
-                pts = [(r["step"], r[key]) for r in records if r.get("split") == split and key in r]
+                pts = [(r[x], r[key]) for r in records if r.get("split") == split and r.get(key) is not None]
                 if pts:
                     s, v = zip(*pts)
                     ax.plot(s, v, style, color=color, label=f"{label} {split}".strip(),
                             alpha=0.35 if split == "train" else 1, markersize=12 if split == "test" else 3)
-        ax.set_xlabel("optimizer step")
+        baselines = {baseline_of(d) for d in run_dirs} - {None}
+        if key == "loss" and len(baselines) == 1:
+            ax.axhline(baselines.pop(), color="gray", linestyle="--", linewidth=1, label="input-blind baseline")
+        ax.set_xlabel(X_AXES[x])
         ax.set_ylabel(key)
         if key == "loss" or key == "perplexity":
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize=7)
         names = ", ".join(d.name for d in run_dirs)
         ax.set_title(f"{key} ({names if len(names) <= 70 else f'{len(run_dirs)} runs'})")
         fig.tight_layout()
@@ -92,7 +111,7 @@ def plot_runs(run_dirs, out_dir=None) -> list[Path]:
         ax.set_ylabel("||dL/dh_t||")
         ax.set_title("gradient flow through time")
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(out / "grad_norms.png", dpi=110)
         plt.close(fig)

@@ -175,3 +175,15 @@ def test_no_kernels_trains_on_the_readable_loop_and_gives_the_switch_back(tmp_pa
         run.work.next()
     assert seen == [None]                         # no compiled kernel while the run holds --no-kernels
     assert kernels.enabled() == before            # and the caller's switch is back afterwards
+
+
+def test_plots_against_gradient_evaluations_with_the_baseline(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--out", str(run), "--steps", "4", "--optimizer", "fw", "--fw-k", "3", "--seq-len", "6",
+                 "--train-size", "24", "--hidden", "3", "--batch-size", "8", "--log-every", "1",
+                 "--no-progress"]) == 0
+    assert main(["plot", str(run), "--x", "grad_evals"]) == 0
+    for name in ("loss_by_grad_evals.png",):
+        assert (run / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["grad_evals"] for r in rows if r["split"] == "train"] == [3, 6, 9, 12]
