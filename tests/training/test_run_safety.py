@@ -36,6 +36,20 @@ def wait_for(path, proc, seconds=180):
         time.sleep(0.05)
 
 
+def stopped_then_resumed(monkeypatch, argv, at: int) -> None:
+    """Run ``argv`` stopped (as by Ctrl-C) when it reaches step ``at``, then resume it to the end."""
+    step = Run.train_step
+
+    def stop(run):
+        if run.step == at:
+            raise KeyboardInterrupt
+        step(run)
+    monkeypatch.setattr(Run, "train_step", stop)
+    assert main(argv) == 130
+    monkeypatch.setattr(Run, "train_step", step)
+    assert main(["train", "--resume", argv[argv.index("--out") + 1], "--no-progress"]) == 0
+
+
 def test_killed_twice_and_resumed_gives_the_same_checkpoint_bytes_and_metrics(tmp_path):
     steps = 40
     whole, killed = tmp_path / "whole", tmp_path / "killed"
@@ -74,16 +88,8 @@ def test_killed_twice_and_resumed_gives_the_same_checkpoint_bytes_and_metrics(tm
 def test_a_run_stopped_between_log_lines_resumes_with_the_same_bytes(tmp_path, capsys, monkeypatch):
     whole, part = tmp_path / "whole", tmp_path / "part"
     assert main(["train", "--steps", "12", "--out", str(whole), *HARD]) == 0
-    step = Run.train_step
-
-    def stop_at_8(run):
-        if run.step == 7:          # mid-minibatch (TBPTT chunks), between a checkpoint (6) and a log line (8)
-            raise KeyboardInterrupt
-        step(run)
-    monkeypatch.setattr(Run, "train_step", stop_at_8)
-    assert main(["train", "--steps", "12", "--out", str(part), *HARD]) == 130
-    monkeypatch.setattr(Run, "train_step", step)
-    assert main(["train", "--resume", str(part), "--no-progress"]) == 0
+    # stopped at step 7: mid-minibatch (TBPTT chunks), between a checkpoint (6) and a log line (8)
+    stopped_then_resumed(monkeypatch, ["train", "--steps", "12", "--out", str(part), *HARD], 7)
     capsys.readouterr()
     for name in ("checkpoint.npz", "best.npz"):
         assert (whole / name).read_bytes() == (part / name).read_bytes(), name
@@ -165,16 +171,7 @@ def test_recorded_gradient_norms_survive_a_stop_and_resume(tmp_path, capsys, mon
     args = [*TINY, "--cell", "momentum-rnn", "--record-grad-norms", "--log-every", "2", "--checkpoint-every", "2"]
     whole, part = tmp_path / "whole", tmp_path / "part"
     assert main(["train", "--steps", "8", "--out", str(whole), *args]) == 0
-    step = Run.train_step
-
-    def stop_at_5(run):
-        if run.step == 5:
-            raise KeyboardInterrupt
-        step(run)
-    monkeypatch.setattr(Run, "train_step", stop_at_5)
-    assert main(["train", "--steps", "8", "--out", str(part), *args]) == 130
-    monkeypatch.setattr(Run, "train_step", step)
-    assert main(["train", "--resume", str(part), "--no-progress"]) == 0
+    stopped_then_resumed(monkeypatch, ["train", "--steps", "8", "--out", str(part), *args], 5)
     capsys.readouterr()
     a, _ = checkpoints.load(whole / "grad_norms.npz")
     b, _ = checkpoints.load(part / "grad_norms.npz")
