@@ -5,7 +5,7 @@ from the same initial weights. Minibatches come from one seeded stream indexed b
 a method that evaluates k gradients per update sees the same batches as the others, k per update (Frank-Wolfe
 draws a new minibatch for each inner step, as the authors' code does).
 
-Methods (defaults follow REFERENCE.md section 5 and the released code: radius δ = 1e-3, Adam 1e-3 as the
+Methods (defaults follow the measurements in docs/papers.md and the released code: radius δ = 1e-3, Adam 1e-3 as the
 outer step of Frank-Wolfe):
   adam          Adam, lr 1e-3
   sgd           SGD, lr 0.01

@@ -29,8 +29,8 @@ class Parser(argparse.ArgumentParser):
 
 
 def _run_train(args) -> int:
-    from .training import distributed, from_mapping, load_toml, resume, train
-    from .training.config import ConfigError, TrainConfig, coerce, read_toml
+    from .training import distributed, from_mapping, resume, train
+    from .training.config import ConfigError, TrainConfig, coerce, toml_settings
     from .training.session import check_applicable
     given = given_settings(args)
     if args.resume:
@@ -43,10 +43,10 @@ def _run_train(args) -> int:
         summary = resume(args.resume, steps=given.get("steps", 0), epochs=given.get("epochs", 0),
                          progress=given.get("progress", True), distributed=given.get("distributed"))
     else:
-        cfg = load_toml(args.config) if args.config else TrainConfig()
+        settings = toml_settings(args.config) if args.config else {}
+        cfg = from_mapping(settings, f"--config {args.config}") if args.config else TrainConfig()
         cfg = from_mapping(given, "command line", base=cfg)
-        file_keys = set(read_toml(args.config).get("train", read_toml(args.config))) if args.config else set()
-        check_applicable(cfg, set(given) | file_keys, "command line" if not file_keys else "settings")
+        check_applicable(cfg, set(given) | set(settings), "settings" if settings else "command line")
         summary = train(cfg, overwrite=args.overwrite)
     if distributed.is_root():        # under MPI, rank 0 alone reports
         _report(summary)

@@ -201,12 +201,17 @@ def read_toml(path) -> dict:
         raise ConfigError(f"--config: {path} is not valid TOML ({exc})") from exc
 
 
-def load_toml(path: str, base: TrainConfig | None = None) -> TrainConfig:
-    """Read a TOML file of settings (top-level keys, or under a ``[train]`` table)."""
+def toml_settings(path) -> dict:
+    """The settings of a TOML file: its top-level keys, or those under a ``[train]`` table."""
     data = read_toml(path)
     if set(data) == {"train"} and isinstance(data["train"], dict):
         data = data["train"]
-    return from_mapping(data, f"--config {path}", base)
+    return data
+
+
+def load_toml(path: str, base: TrainConfig | None = None) -> TrainConfig:
+    """Read a TOML file of settings (see :func:`toml_settings`)."""
+    return from_mapping(toml_settings(path), f"--config {path}", base)
 
 
 def coerce(name: str, value, source: str):
@@ -242,4 +247,4 @@ def coerce(name: str, value, source: str):
     return result
 
 
-__all__ = ["TrainConfig", "ConfigError", "load_toml", "read_toml", "from_mapping", "coerce", "DEFAULT_STEPS"]
+__all__ = ["TrainConfig", "ConfigError", "load_toml", "toml_settings", "read_toml", "from_mapping", "coerce", "DEFAULT_STEPS"]

@@ -84,7 +84,7 @@ class Records:
     # ------------------------------------------------------------------ checkpoints
     def state(self) -> dict:
         return {"running": self.running, "last_train": self.last_train, "last_eval": self.last_eval,
-                "metrics_lines": self.lines, "grad_norm_steps": len(self.grad_norm_history)}
+                "metrics_lines": self.lines}
 
     def restore(self, meta: dict) -> None:
         """Take the checkpoint's averages and the number of lines written before it."""

@@ -43,7 +43,7 @@ class WorkSource:
                                       drop_last=len(task.train) >= cfg.batch_size)
         self.batches = None
         self.chunks = None           # the TBPTT iterator over the current minibatch (None between minibatches)
-        self.carry = None            # PTB: the state carried from chunk to chunk; TBPTT: the state at the window
+        self.carry = None            # PTB: the state carried from chunk to chunk (TBPTT: ``sequence.carried``)
         self.batch_loader_state = None
         self.stream_step = 0         # PTB: tokens of this epoch's streams already consumed (momentum clock)
         self.weight = 0
@@ -92,9 +92,7 @@ class WorkSource:
             self._start_tbptt()
         chunk = next(self.chunks)
         if chunk.stop >= self.task.seq_len:
-            self.chunks, self.carry = None, None
-        else:
-            self.carry, self.resume_point = self.sequence.carried, self.sequence.resume_point
+            self.chunks = None
         pred = self.model.readout(chunk.outputs)
         target = self.y if self.task.target == "last" else self.y[chunk.start:chunk.stop]
         return self._score(pred, target)
@@ -110,9 +108,11 @@ class WorkSource:
         """Plain values and host arrays: the loader's place, and mid-minibatch where the next chunk starts."""
         mid = self.chunks is not None
         state = {"loader": self.batch_loader_state if mid else self.loader.state_dict(),
-                 "resume_point": list(self.resume_point) if mid else [0, 0], "stream_step": self.stream_step}
-        if self.carry is not None:
-            state["carry"] = self.comm.gather_rows(state_to_host(self.carry))
+                 "resume_point": list(self.sequence.resume_point) if mid else [0, 0],
+                 "stream_step": self.stream_step}
+        carry = self.sequence.carried if mid else self.carry
+        if carry is not None:
+            state["carry"] = self.comm.gather_rows(state_to_host(carry))
         return state
 
     def load_state_dict(self, state: dict, like) -> None:
@@ -124,7 +124,6 @@ class WorkSource:
             self.carry = carry
         elif start:
             self._start_tbptt(start, window_start, carry)
-            self.carry, self.resume_point = carry, (window_start, start)
 
 
 def state_to_host(state):
