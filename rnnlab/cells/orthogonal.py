@@ -47,7 +47,7 @@ def modrelu(z, bias):
     sign(z) is piecewise constant, so it enters as a constant: dmodReLU/dz = 1[|z| + b > 0] (0 at z = 0),
     dmodReLU/db = sign(z) 1[|z| + b > 0].
     """
-    sign = Tensor._from_op(backend.get_namespace(z.data).sign(z.data), False)
+    sign = Tensor.wrap(backend.get_namespace(z.data).sign(z.data), False)
     return ops.relu(ops.abs(z) + bias) * sign
 
 
@@ -151,7 +151,7 @@ class OrthogonalRNN(Cell):
 
     def recurrent_weight(self):
         """B = B_0 expm(A - A^T) (H, H), a Tensor whose graph leads back to A."""
-        return Tensor._from_op(self.base, False) @ expm(self.A - self.A.T)
+        return Tensor.wrap(self.base, False) @ expm(self.A - self.A.T)
 
     def prepare(self, T: int) -> None:
         """Compute B for the coming forward over T steps (every step of either path uses it)."""

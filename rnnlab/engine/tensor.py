@@ -84,8 +84,6 @@ class Tensor:
         t.requires_grad = requires_grad and is_floating(data)
         return t
 
-    _from_op = wrap    # the former name, until every caller says wrap
-
     # ------------------------------------------------------------------ properties
     @property
     def shape(self) -> tuple:
