@@ -92,7 +92,8 @@ class FusedSequence(Function):
     for every step during backward.
 
     Paths (``self.path`` after forward): 'kernel' (the whole sequence in the core's compiled kernel,
-    projection included: plain LSTM and RNN), 'drive kernel' (projection and rule here or in the compiled
+    projection included: plain LSTM and RNN), 'rule kernel' (projection, momentum rule and core in one
+    compiled time loop: the momentum LSTMs), 'drive kernel' (projection and rule here or in the compiled
     scans, then the core's kernel from the drive), 'loop' (the readable loops).
     """
 
@@ -121,6 +122,12 @@ class FusedSequence(Function):
             self.path = "kernel"
             hs, finals, self.cache = self.core.kernel_forward(self.kernels, x, W_ih, b_ih, params, states)
             return (hs, *finals)
+        if core_kernel and self.rule is not None and hasattr(self.core, "rule_kernel_forward"):
+            self.path = "rule kernel"
+            hs, finals, rule_finals, self.cache = self.core.rule_kernel_forward(
+                self.kernels, x, W_ih, b_ih, b_hh if self.shift else xp.zeros_like(b_ih), params, states,
+                rule_states, self.rule.kernel_arguments(self.t0, x.shape[0]))
+            return (hs, *finals, *rule_finals)
         self.path = "drive kernel" if core_kernel else "loop"
         T, B, D = x.shape
         A = xp.matmul(xp.reshape(x, (T * B, D)), W_ih)
@@ -145,6 +152,10 @@ class FusedSequence(Function):
         if self.path == "kernel":
             dx, dW_ih, db_ih, dparams, dstates = self.core.kernel_backward(self.kernels, self.cache, dhs, dcore)
             return (dx, dW_ih, db_ih, *dparams, *dstates)
+        if self.path == "rule kernel":
+            dx, dW_ih, db_ih, db_hh, dparams, dstates, drule_states = self.core.rule_kernel_backward(
+                self.kernels, self.cache, dhs, dcore, drule)
+            return (dx, dW_ih, db_ih, *((db_hh,) if self.shift else ()), *dparams, *dstates, *drule_states)
         if self.path == "drive kernel":
             dA, db_hh, dparams, dstates = self.core.drive_kernel_backward(self.kernels, self.cache, dhs, dcore)
             db_hh = (db_hh,) if self.shift else ()

@@ -97,6 +97,20 @@ class LSTMCore:
         dD, dW_hh, db, dh0, dc0 = kernels.lstm_backward_drive(cache, dhs, dfinals[0], dfinals[1])
         return dD, db, (dW_hh,), (dh0, dc0)
 
+    def rule_kernel_forward(self, kernels, x, W_ih, b_ih, b_hh, params, states, rule_states, rule_arguments):
+        """The momentum LSTMs' kernel: rule and core in one time loop. Returns (hs, finals, rule_finals, cache)."""
+        adam = len(rule_states) == 2
+        hs, cT, vT, mT, cache = kernels.momentum_lstm_forward(
+            x, W_ih, b_ih, params[0], b_hh, states[0], states[1], rule_states[0],
+            m0=rule_states[1] if adam else None, **rule_arguments)
+        return hs, (hs[-1, ...], cT), (vT, mT) if adam else (vT,), cache
+
+    def rule_kernel_backward(self, kernels, cache, dhs, dfinals, drule):
+        """Returns (dx, dW_ih, db_ih, db_hh, dparams, dstates, drule_states)."""
+        dx, dW_ih, db_ih, dW_hh, db_hh, dh0, dc0, dv0, dm0 = kernels.momentum_lstm_backward(
+            cache, dhs, dfinals[0], dfinals[1], *drule)
+        return dx, dW_ih, db_ih, db_hh, (dW_hh,), (dh0, dc0), (dv0,) if dm0 is None else (dv0, dm0)
+
 
 def lstm_weights(init_kind: str, D: int, H: int, forget_bias: float, rng):
     """(W_ih (D, 4H), W_hh (H, 4H), b (4H,)) at initialization.

@@ -56,6 +56,10 @@ class HeavyBall:
         """The momentum coefficient of step t (1-based, global)."""
         return self.mu_const if self.schedule is None else self.schedule(t)
 
+    def kernel_arguments(self, t0: int, T: int) -> dict:
+        """The rule's coefficients for steps t0 + 1, ..., t0 + T, as the cores' rule kernels take them."""
+        return {"mus": [self.mu(t0 + 1 + k) for k in range(T)], "s": self.s}
+
     def step(self, a, states, t: int):
         """Composed: (drive_t, new momentum states) from a_t (B, G) and (v_{t-1},)."""
         v = self.mu(t) * states[0] + self.s * a
@@ -111,6 +115,10 @@ class AdamRule:
 
     def mu(self, t: int) -> float:
         return self.mu_const
+
+    def kernel_arguments(self, t0: int, T: int) -> dict:
+        """As :meth:`HeavyBall.kernel_arguments`."""
+        return {"mus": [self.mu_const] * T, "s": self.s, "beta": self.beta, "eps": self.eps}
 
     def step(self, a, states, t: int):
         v = self.mu_const * states[0] + self.s * a

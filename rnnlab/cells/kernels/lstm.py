@@ -235,23 +235,23 @@ def _backward(fn, cache, dhs, dhT, dcT, drive):
         # the chunk's dz is still in cache: its weight gradients now, as GEMMs over (t1 - t0) * B rows
         n = t1 - t0
         dz2 = dz[t0 - base:t1 - base].reshape(n * B, G)
-        _add_matmul(dW_hh, dW_part[:H], _rows(hs, t0 - 1, t1 - 1, h0).T, dz2)
+        add_matmul(dW_hh, dW_part[:H], previous_rows(hs, t0 - 1, t1 - 1, h0).T, dz2)
         if not fuse and not drive:
-            _add_matmul(dW_ih, dW_part[:D], x[t0:t1].reshape(n * B, D).T, dz2)
+            add_matmul(dW_ih, dW_part[:D], x[t0:t1].reshape(n * B, D).T, dz2)
             np.matmul(dz2, W_ih_T, out=dx[t0:t1].reshape(n * B, D))
     grads = (dz, dW_hh, db, dh_rec, dc) if drive else (dx, dW_ih, dW_hh, db, dh_rec, dc)
     flush_arrays(grads[1:] if drive else grads, threshold)     # dz was flushed step by step
     return grads
 
 
-def _rows(hs, start, stop, h0):
+def previous_rows(hs, start, stop, h0):
     """h_{start}, ..., h_{stop-1} as one (rows, H) array, h_{-1} being h0 (a view unless start = -1)."""
     if start >= 0:
         return hs[start:stop].reshape(-1, hs.shape[2])
     return np.concatenate([h0, hs[:stop].reshape(-1, hs.shape[2])], axis=0)
 
 
-def _add_matmul(out, part, a, b):
+def add_matmul(out, part, a, b):
     """out += a @ b, through the preallocated ``part`` (same shape as out)."""
     np.matmul(a, b, out=part)
     out += part

@@ -1,0 +1,213 @@
+"""The momentum LSTMs' sequence kernel: the momentum rule run inside the LSTM's time loop, one step at a time,
+so that no (T, B, 4H) drive or gradient array is written out and read back between the rule and the core.
+
+With a_t = x_t W_ih + b_ih (B, G), G = 4H (the projection, fused into the step when D = 1):
+
+    heavy ball (Momentum, Nesterov):  v_t = mu_t v_{t-1} + s a_t;                       drive_t = v_t
+    Adam (RMSProp: mu = 0):           v_t = mu v_{t-1} + s a_t;  m_t = beta m_{t-1} + (1 - beta) a_t^2;
+                                      drive_t = v_t r_t,  r_t = (m_t + eps)^(-1/2)
+    z_t = drive_t + h_{t-1} W_hh + b_hh, then the LSTM step of ``lstm.py``
+
+BPTT, t = T-1 down to 0: the LSTM step gives g_t = dL/ddrive_t = dz_t, then, with carries dv' = mu_{t+1} dv_{t+1}
+(dL/dv_T at the start) and dm' = beta dm_{t+1}:
+
+    heavy ball:  dv = dv' + g_t;          dA_t = s dv;                                  dv' = mu_t dv
+    Adam:        dv = dv' + g_t r_t;      dm = dm' - g_t v_t r_t^3 / 2;
+                 dA_t = s dv + 2 (1 - beta) a_t dm;                                     dv' = mu dv, dm' = beta dm
+
+and dx_t = dA_t W_ih^T, dW_ih = sum_t x_t^T dA_t, db_ih = sum dA_t (per step when D = 1, else GEMMs over
+``CHUNK`` steps); dW_hh and db_hh from dz as in the LSTM kernel. The rule adds one pass over a (B, G) block
+per step, which stays in cache. Adam keeps v_t and r_t of every step for the backward (T, B, G each); the
+heavy ball keeps nothing beyond the LSTM's own cache. Every backward value is flushed below
+``flush_threshold``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import buffers, checks
+from .activations import flush, flush_arrays, flush_threshold
+from .jit import jit
+from .lstm import CHUNK, add_matmul, lstm_step_backward, lstm_step_forward, previous_rows, read_only
+
+
+@jit
+def rule_step_forward(x, w, xw, fuse, b_ih, mu, s, adam, beta, eps, v, m, V, R, drive):
+    """One step of the rule on a = x[r] w + b_ih (``fuse``, D = 1) or a = xw + b_ih: updates v (B, G) (and m),
+    and for Adam writes V = v, R = r and drive = v r (the heavy ball's drive is v itself)."""
+    B, G = v.shape
+    one = v.dtype.type(1.0)
+    for r in range(B):
+        p, q = (x[r], w) if fuse else (one, xw[r])      # a = p * q + b_ih on both paths
+        if adam:
+            for j in range(G):
+                a = p * q[j] + b_ih[j]
+                v[r, j] = mu * v[r, j] + s * a
+                m[r, j] = beta * m[r, j] + (one - beta) * (a * a)
+                R[r, j] = one / np.sqrt(m[r, j] + eps)
+            for j in range(G):
+                V[r, j] = v[r, j]
+                drive[r, j] = v[r, j] * R[r, j]
+        else:
+            for j in range(G):
+                v[r, j] = mu * v[r, j] + s * (p * q[j] + b_ih[j])
+
+
+@jit
+def rule_step_backward(dz, x, w, xw, fuse, b_ih, mu, s, adam, beta, V, R, dv, dm, dA, db_ih, dx, dw, threshold):
+    """One step of the rule's BPTT (module docstring) from dz (B, G) = dL/ddrive_t: updates the carries dv, dm
+    (B, G), writes dA (B, G), adds to db_ih (G,) and, when ``fuse``, writes dx (B,) and adds to dw (G,)."""
+    B, G = dz.shape
+    one = dz.dtype.type(1.0)
+    half = dz.dtype.type(0.5)
+    two = dz.dtype.type(2.0)
+    for r in range(B):
+        if adam:
+            p, q = (x[r], w) if fuse else (one, xw[r])
+            for j in range(G):
+                g, rr = dz[r, j], R[r, j]
+                d_v = dv[r, j] + g * rr
+                d_m = dm[r, j] - half * g * V[r, j] * rr * rr * rr
+                dA[r, j] = flush(s * d_v + two * (one - beta) * (p * q[j] + b_ih[j]) * d_m, threshold)
+                dv[r, j] = flush(mu * d_v, threshold)
+                dm[r, j] = flush(beta * d_m, threshold)
+        else:
+            for j in range(G):
+                d_v = dv[r, j] + dz[r, j]
+                dA[r, j] = flush(s * d_v, threshold)
+                dv[r, j] = flush(mu * d_v, threshold)
+        for j in range(G):
+            db_ih[j] += dA[r, j]
+        if fuse:
+            xv = x[r]
+            total = one - one
+            for j in range(G):
+                total += dA[r, j] * w[j]
+            dx[r] = total
+            for j in range(G):
+                dw[j] += xv * dA[r, j]
+
+
+class MomentumLSTMCache:
+    """What :func:`momentum_lstm_backward` needs: the inputs, the rule's coefficients, the gates (T, B, 4H),
+    cell and hidden states (T, B, H), and for Adam V and R (T, B, G) (and the projection xw when D > 1). The
+    gate and cell-state buffers go back to :mod:`.buffers` when the cache is freed."""
+
+    __slots__ = ("R", "V", "W_hh", "W_ih", "_act", "_cs", "adam", "b_ih", "beta", "c0", "h0", "hs", "mus", "s",
+                 "x", "xw", "__weakref__")
+
+    def __del__(self, give=buffers.give):
+        try:
+            give(self._act, self._cs)
+        except (AttributeError, TypeError):  # interpreter shutdown: module state already torn down
+            pass
+
+
+def momentum_lstm_forward(x, W_ih, b_ih, W_hh, b_hh, h0, c0, v0, mus, s, m0=None, beta=0.9, eps=1e-8):
+    """Run a momentum LSTM over x (T, B, D): W_ih (D, 4H), b_ih (4H,) (inside the momentum), W_hh (H, 4H),
+    b_hh (4H,) (outside it), h0, c0 (B, H), v0 (B, 4H); mus (T,) the coefficient mu_t of each step; s > 0.
+    With m0 (B, 4H) given, the Adam rule with ``beta`` and ``eps`` (RMSProp: mus all 0); else the heavy ball.
+
+    Returns (hs (T, B, H) read-only, c_T, v_T, m_T (None for the heavy ball), cache).
+    """
+    fn = "momentum_lstm_forward"
+    x, W_ih, W_hh, b_hh, states = checks.sequence_inputs(fn, 4, x, W_ih, W_hh, b_hh, {"h0": h0, "c0": c0})
+    T, B, D = x.shape
+    G = W_hh.shape[1]
+    dtype = x.dtype
+    b_ih = _rule_array(fn, "b_ih", b_ih, (G,), dtype, "(4H,)")
+    v = _rule_array(fn, "v0", v0, (B, G), dtype, "(B, 4H)").copy()
+    adam = m0 is not None
+    m = _rule_array(fn, "m0", m0, (B, G), dtype, "(B, 4H)").copy() if adam else np.zeros((1, 1), dtype)
+    mus = _rule_array(fn, "mus", np.asarray(mus, dtype=dtype), (T,), dtype, f"(T,) = ({T},)")
+    c = dtype.type
+    cache = MomentumLSTMCache()
+    cache.x, cache.W_ih, cache.b_ih, cache.W_hh, cache.h0, cache.c0 = x, W_ih, b_ih, W_hh, states["h0"], states["c0"]
+    cache.mus, cache.s, cache.adam, cache.beta = mus, c(s), adam, c(beta)
+    fuse = D == 1
+    x_rows, w = (x.reshape(T, B), W_ih[0]) if fuse else (np.zeros((T, 1), dtype), b_ih)
+    xw = None if fuse else np.matmul(x.reshape(T * B, D), W_ih).reshape(T, B, G)
+    cache.xw = xw if adam else None      # only Adam's backward reads a_t
+    act = cache._act = buffers.take((T, B, G), dtype)
+    cs = cache._cs = buffers.take((T, B, W_hh.shape[0]), dtype)
+    hs = cache.hs = np.empty(cs.shape, dtype)
+    cache.V, cache.R = (np.empty((T, B, G), dtype), np.empty((T, B, G), dtype)) if adam else (None, None)
+    none2 = np.zeros((1, 1), dtype)
+    drive = np.empty((B, G), dtype) if adam else v
+    hw = np.empty((B, G), dtype)
+    h_prev, c_prev = states["h0"], states["c0"]
+    for t in range(T):
+        rule_step_forward(x_rows[t], w, none2 if fuse else xw[t], fuse, b_ih, mus[t], c(s), adam, c(beta),
+                          c(eps), v, m, cache.V[t] if adam else none2, cache.R[t] if adam else none2, drive)
+        np.matmul(h_prev, W_hh, out=hw)
+        lstm_step_forward(drive, hw, b_hh, x_rows[t], w, False, c_prev, act[t], cs[t], hs[t])
+        h_prev, c_prev = hs[t], cs[t]
+    return read_only(hs), cs[T - 1].copy(), v, m if adam else None, cache
+
+
+def momentum_lstm_backward(cache, dhs, dhT, dcT, dvT, dmT=None):
+    """BPTT of :func:`momentum_lstm_forward`: dhs (T, B, H), dhT, dcT (B, H), dvT (and dmT for Adam) (B, 4H)
+    the gradients of the outputs and final states (None: zero).
+
+    Returns (dx (T, B, D), dW_ih, db_ih, dW_hh, db_hh, dh0, dc0, dv0, dm0 (None for the heavy ball)), flushed.
+    The cache is not modified.
+    """
+    fn = "momentum_lstm_backward"
+    if not isinstance(cache, MomentumLSTMCache):
+        raise TypeError(f"{fn}: cache must be the MomentumLSTMCache that momentum_lstm_forward returned, got "
+                        f"{type(cache).__name__}")
+    x, W_ih, W_hh, hs, act, cs = cache.x, cache.W_ih, cache.W_hh, cache.hs, cache._act, cache._cs
+    T, B, H = hs.shape
+    D, G, dtype = x.shape[2], 4 * H, hs.dtype
+    dhs, dh_rec, dc = checks.incoming(fn, T, B, H, dtype, dhs, dhT=dhT, dcT=dcT)
+    dv = _carry(fn, "dvT", dvT, (B, G), dtype)
+    dm = _carry(fn, "dmT", dmT, (B, G), dtype) if cache.adam else np.zeros((1, 1), dtype)
+    threshold = flush_threshold(dtype)
+    zeros = np.zeros((B, H), dtype)
+    none2 = np.zeros((1, 1), dtype)
+    db_hh, db_ih = np.zeros(G, dtype), np.zeros(G, dtype)
+    dW_hh, dW_ih = np.zeros((H, G), dtype), np.zeros((D, G), dtype)
+    dW_part = np.empty((max(H, D), G), dtype)
+    n_chunk = min(T, CHUNK)
+    dz, dA = np.empty((n_chunk, B, G), dtype), np.empty((n_chunk, B, G), dtype)
+    tc_row = np.empty(H, dtype)
+    dx = np.empty((T, B, D), dtype)
+    fuse = D == 1
+    x_rows, w, dx_rows, dw = ((x.reshape(T, B), W_ih[0], dx.reshape(T, B), dW_ih[0]) if fuse
+                              else (np.zeros((T, 1), dtype), db_ih, np.zeros((T, 1), dtype), db_ih))
+    W_hh_T = np.ascontiguousarray(W_hh.T)
+    W_ih_T = np.ascontiguousarray(W_ih.T)
+    V, R, xw = cache.V, cache.R, cache.xw
+    for t1 in range(T, 0, -CHUNK):
+        t0 = max(t1 - CHUNK, 0)
+        for t in range(t1 - 1, t0 - 1, -1):
+            c_prev = cs[t - 1] if t > 0 else cache.c0
+            dz_t, dA_t = dz[t - t0], dA[t - t0]
+            lstm_step_backward(zeros if dhs is None else dhs[t], dh_rec, act[t], cs[t], c_prev, dc, dz_t, db_hh,
+                               threshold, False, x_rows[t], w, dx_rows[t], dw, tc_row)
+            rule_step_backward(dz_t, x_rows[t], w, none2 if fuse or not cache.adam else xw[t], fuse, cache.b_ih,
+                               cache.mus[t], cache.s, cache.adam, cache.beta, V[t] if cache.adam else none2,
+                               R[t] if cache.adam else none2, dv, dm, dA_t, db_ih, dx_rows[t], dw, threshold)
+            np.matmul(dz_t, W_hh_T, out=dh_rec)
+        n = t1 - t0
+        add_matmul(dW_hh, dW_part[:H], previous_rows(hs, t0 - 1, t1 - 1, cache.h0).T, dz[:n].reshape(n * B, G))
+        if not fuse:
+            dA2 = dA[:n].reshape(n * B, G)
+            add_matmul(dW_ih, dW_part[:D], x[t0:t1].reshape(n * B, D).T, dA2)
+            np.matmul(dA2, W_ih_T, out=dx[t0:t1].reshape(n * B, D))
+    grads = (dx, dW_ih, db_ih, dW_hh, db_hh, dh_rec, dc)
+    flush_arrays(grads, threshold)      # the carries dv, dm were flushed step by step
+    return (*grads, dv, dm if cache.adam else None)
+
+
+def _rule_array(fn, name, a, shape, dtype, layout):
+    a = checks.as_float_array(fn, name, a, len(shape), layout)
+    checks.expect_shape(fn, name, a, shape, layout)
+    if a.dtype != dtype:
+        raise TypeError(f"{fn}: {name} must have the dtype of x ({dtype}), got {a.dtype}")
+    return a
+
+
+def _carry(fn, name, g, shape, dtype):
+    g = checks.output_gradient(fn, name, g, shape, dtype, "(B, 4H)")
+    return np.zeros(shape, dtype) if g is None else g.copy()
