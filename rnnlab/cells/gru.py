@@ -20,7 +20,7 @@ class GRUCore:
         dL/dD_t = [dr r(1-r), dz z(1-z), da_n];   dL/de_t = [dr r(1-r), dz z(1-z), da_n r]
         dL/dh_{t-1} = dh_t z + dL/de_t W_hh^T;   dL/dW_hh = sum_t h_{t-1}^T dL/de_t;   dL/db_hh = sum_t,b dL/de_t.
     Values below smallest_normal / eps are flushed to zero in the backward (``flush_tiny``), as the compiled
-    kernel (``kernels/gru.py``, ``drive_kernel_forward``) does.
+    kernel (``kernels/gru.py``: ``kernel_forward`` from x, ``drive_kernel_forward`` from D) does.
     """
 
     state_names = ("h",)
@@ -68,6 +68,14 @@ class GRUCore:
         dU = flush_tiny(xp, sum_steps_matmul(xp, previous_states(xp, h0, hs), dE))
         db = flush_tiny(xp, xp.sum(dE, axis=(0, 1)))
         return dD, (dU, db), (flush_tiny(xp, dh_next),)
+
+    def kernel_forward(self, kernels, x, W_ih, b_ih, params, states):
+        hs, cache = kernels.gru_forward_input(x, W_ih, b_ih, params[0], params[1], states[0])
+        return hs, (hs[-1, ...],), cache
+
+    def kernel_backward(self, kernels, cache, dhs, dfinals):
+        dx, dW_ih, db_ih, dW_hh, db_hh, dh0 = kernels.gru_backward_input(cache, dhs, dfinals[0])
+        return dx, dW_ih, db_ih, (dW_hh, db_hh), (dh0,)
 
     def drive_kernel_forward(self, kernels, D, shift, params, states):
         hs, cache = kernels.gru_forward(D if shift is None else D + shift, params[0], params[1], states[0],

@@ -47,7 +47,7 @@ class Tensor:
     ``generation`` (its depth in the graph).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "creator", "generation", "name", "_retain",
+    __slots__ = ("data", "grad", "requires_grad", "creator", "generation", "name", "_retain", "_own_grad",
                  "__weakref__")
     __array_priority__ = 1000  # NumPy defers `ndarray + Tensor` to Tensor.__radd__
 
@@ -64,6 +64,7 @@ class Tensor:
         self.generation = 0
         self.name = name
         self._retain = False
+        self._own_grad = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -81,6 +82,7 @@ class Tensor:
         t.generation = 0
         t.name = None
         t._retain = False
+        t._own_grad = None
         t.requires_grad = requires_grad and is_floating(data)
         return t
 
@@ -167,8 +169,15 @@ class Tensor:
         backward_walk([(self, grad)], retain_graph)
 
     def _accumulate(self, g) -> None:
-        """grad += g; the first gradient is copied, so that ``.grad`` is this tensor's own array."""
-        self.grad = _own(g) if self.grad is None else self.grad + g
+        """grad += g; the first gradient is copied, so that ``.grad`` is this tensor's own array, and later ones
+        are added into it in place (no fresh array per contribution: a weight used at every time step gets T).
+        A ``.grad`` assigned from outside is never written into: it is replaced by the sum."""
+        if self.grad is None:
+            self.grad = self._own_grad = _own(g)
+        elif self.grad is self._own_grad and self.grad.dtype == g.dtype and self.grad.shape == g.shape:
+            self.grad += g
+        else:
+            self.grad = self._own_grad = self.grad + g
 
     # operators are attached by rnnlab.engine.ops (one definition per operation)
 

@@ -143,6 +143,10 @@ class Run:
         self.records.add_train(stats)
         return loss
 
+    def logs_at(self, step: int) -> bool:
+        """Whether step ``step`` writes a train line to metrics.jsonl (and keeps its gradient norms)."""
+        return step % self.cfg.log_every == 0 or step == self.total_steps
+
     def train_step(self) -> None:
         try:
             self.optimizer.step(self.closure)
@@ -206,9 +210,11 @@ class Run:
         start = time.perf_counter() - self.elapsed
         last_ckpt = self.step
         while self.step < self.total_steps:
+            # the probe runs the readable loop (it reads dL/dh_t there): only on the steps whose norms are kept
+            self.work.record_grad_norms = cfg.record_grad_norms and self.logs_at(self.step + 1)
             self.train_step()
             self.elapsed = time.perf_counter() - start
-            if self.step % cfg.log_every == 0 or self.step == self.total_steps:
+            if self.logs_at(self.step):
                 self.records.log_train(self.counters())
                 if cfg.record_grad_norms:
                     self.records.capture_grad_norms(self.step, self.model.rnn)

@@ -47,6 +47,7 @@ class WorkSource:
         self.batch_loader_state = None
         self.stream_step = 0         # PTB: tokens of this epoch's streams already consumed (momentum clock)
         self.weight = 0
+        self.record_grad_norms = False  # set by the loop for the steps whose ||dL/dh_t|| it keeps
 
     @property
     def epoch(self) -> int:
@@ -70,7 +71,7 @@ class WorkSource:
         if self.k1:
             return self._next_tbptt_chunk()
         x, y = self._next_batch()
-        pred, _ = self.model(Tensor(x), record_grad_norms=self.cfg.record_grad_norms)
+        pred, _ = self.model(Tensor(x), record_grad_norms=self.record_grad_norms)
         return self._score(pred, y)
 
     def _next_token_chunk(self):

@@ -24,6 +24,22 @@ def test_gradients_accumulate_across_backward_calls_until_cleared(backend_name, 
     np.testing.assert_allclose(host(x), [3.0, 3.0])
 
 
+def test_a_grad_assigned_from_outside_is_never_written_into_and_the_first_gradient_is_copied(backend_name,
+                                                                                             float64):
+    x = rnnlab.Tensor([1.0, -2.0], requires_grad=True)
+    theirs = rnnlab.asarray(np.array([10.0, 20.0]), like=x.data)
+    x.grad = theirs
+    (x * 3.0).sum().backward()
+    np.testing.assert_allclose(host(x), [13.0, 23.0])
+    np.testing.assert_allclose(rnnlab.to_numpy(theirs), [10.0, 20.0])
+    x.zero_grad()
+    upstream = rnnlab.asarray(np.array([1.0, 1.0]), like=x.data)
+    x.backward(upstream)
+    (x * 2.0).sum().backward()      # added in place into x's own copy, never into the caller's array
+    np.testing.assert_allclose(host(x), [3.0, 3.0])
+    np.testing.assert_allclose(rnnlab.to_numpy(upstream), [1.0, 1.0])
+
+
 def test_no_grad_records_nothing_and_enable_grad_reopens_recording(backend_name):
     x = rnnlab.Tensor([1.0, 2.0], requires_grad=True)
     with rnnlab.no_grad():

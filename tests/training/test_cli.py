@@ -118,6 +118,30 @@ def test_recorded_gradient_norms_are_saved_and_plotted(capsys, tmp_path):
     assert (run / "grad_norms.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_only_the_logged_steps_run_the_probe_so_the_others_keep_the_compiled_kernels(capsys, tmp_path, monkeypatch):
+    from rnnlab.cells import FusedSequence, kernels
+    if not kernels.available():
+        pytest.skip(f"no compiled kernels: {kernels.unavailable_reason()}")
+    probed = []
+    original = FusedSequence.forward
+
+    def forward(self, *arrays):
+        probed.append(self.probe is not None)
+        return original(self, *arrays)
+
+    monkeypatch.setattr(FusedSequence, "forward", forward)
+    monkeypatch.delenv("RNNLAB_BACKEND", raising=False)
+    run = tmp_path / "run"
+    code, _, _ = run_cli(["train", "--cell", "lstm", "--steps", "5", "--record-grad-norms", "--out", str(run),
+                          "--backend", "numpy", *SMALL], capsys)
+    assert code == 0
+    from rnnlab.training import checkpoints as checkpoint
+    arrays, _ = checkpoint.load(run / "grad_norms.npz")
+    assert list(arrays["steps"]) == [2, 4, 5]
+    assert sum(probed) == 3, "the probe ran on the three logged steps only (2, 4 and the last)"
+    assert len(probed) > 3
+
+
 @pytest.mark.slow
 def test_the_embedded_default_beats_the_predict_the_mean_baseline(tmp_path):
     result = subprocess.run([sys.executable, "-m", "rnnlab.cli", "train", "--no-progress"], capture_output=True,

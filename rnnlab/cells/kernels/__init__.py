@@ -25,7 +25,8 @@ D (T, B, G) that stands for x_t W_ih + b_ih (the momentum cells' v_t, the GRU's 
   phi 'tanh' or 'relu'; ``rnn_backward(cache, dhs, dhT) -> (dx, dW_ih, dW_hh, db, dh0)``;
   ``rnn_forward_drive(D, W_hh, b, h0, nonlinearity)`` / ``rnn_backward_drive -> (dD, dW_hh, db, dh0)``.
 * ``gru_forward(D, W_hh, b_hh, h0) -> (hs, cache)`` / ``gru_backward(cache, dhs, dhT) -> (dD, dW_hh, db_hh,
-  dh0)``: PyTorch's GRU, gate order r, z, n, D (T, B, 3H).
+  dh0)``: PyTorch's GRU, gate order r, z, n, D (T, B, 3H); ``gru_forward_input(x, W_ih, b_ih, W_hh, b_hh, h0)``
+  / ``gru_backward_input(cache, dhs, dhT) -> (dx, dW_ih, db_ih, dW_hh, db_hh, dh0)`` the same from x.
 * ``indrnn_forward(D, u, h0) -> (hs, cache)`` / ``indrnn_backward(cache, dhs, dhT) -> (dD, du, dh0)``:
   h_t = relu(D_t + u h_{t-1}), u (H,).
 * ``momentum_lstm_forward(x, W_ih, b_ih, W_hh, b_hh, h0, c0, v0, mus, s, m0=None, beta, eps) -> (hs, c_T,
@@ -50,10 +51,12 @@ import contextvars
 import importlib
 import os
 
-__all__ = ["adam_scan", "adam_scan_backward", "available", "disabled", "enabled", "gru_backward", "gru_forward",
-           "heavy_ball_scan", "heavy_ball_scan_backward", "indrnn_backward", "indrnn_forward", "lstm_backward",
-           "lstm_backward_drive", "lstm_forward", "lstm_forward_drive", "momentum_lstm_backward", "momentum_lstm_forward", "rnn_backward", "rnn_backward_drive",
-           "rnn_forward", "rnn_forward_drive", "unavailable_reason"]
+__all__ = ["adam_scan", "adam_scan_backward", "available", "disabled", "enabled", "gru_backward",
+           "gru_backward_input", "gru_forward", "gru_forward_input", "heavy_ball_scan",
+           "heavy_ball_scan_backward", "indrnn_backward", "indrnn_forward", "lstm_backward",
+           "lstm_backward_drive", "lstm_forward", "lstm_forward_drive", "momentum_lstm_backward",
+           "momentum_lstm_forward", "rnn_backward", "rnn_backward_drive", "rnn_forward", "rnn_forward_drive",
+           "unavailable_reason"]
 
 ENV_SWITCH = "RNNLAB_KERNELS"
 """The environment variable that switches the kernels off when set to 0 (1 or unset: on)."""
@@ -131,6 +134,8 @@ rnn_forward_drive = _entry("rnn", "rnn_forward_drive")
 rnn_backward_drive = _entry("rnn", "rnn_backward_drive")
 gru_forward = _entry("gru", "gru_forward")
 gru_backward = _entry("gru", "gru_backward")
+gru_forward_input = _entry("gru", "gru_forward_input")
+gru_backward_input = _entry("gru", "gru_backward_input")
 indrnn_forward = _entry("indrnn", "indrnn_forward")
 indrnn_backward = _entry("indrnn", "indrnn_backward")
 momentum_lstm_forward = _entry("momentum_lstm", "momentum_lstm_forward")

@@ -51,11 +51,16 @@ class Sigmoid(Function):
     """y = 1 / (1 + exp(-x)), computed as (tanh(x/2) + 1) / 2 (no overflow);  dL/dx = gy * y (1 - y)."""
 
     def forward(self, x):
-        self.y = (self.xp.tanh(x * 0.5) + 1) * 0.5
-        return self.y
+        y = self.xp.tanh(x * 0.5)   # then in place: two fresh arrays per call instead of four
+        y += 1
+        y *= 0.5
+        self.y = y
+        return y
 
     def backward(self, gy):
-        return gy * self.y * (1 - self.y)
+        g = gy * self.y
+        g *= 1 - self.y
+        return g
 
 
 class ReLU(Function):

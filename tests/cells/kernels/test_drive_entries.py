@@ -54,6 +54,26 @@ def test_rnn_drive_entry_equals_the_x_entry(s, nonlinearity):
         np.testing.assert_allclose(a, ref, **close)
 
 
+@given(sizes, st.integers(1, 20))
+def test_gru_input_entry_equals_the_drive_entry_for_fused_and_hoisted_projections_across_chunks(s, T):
+    rng = np.random.default_rng(s["seed"])
+    B, D, H = s["B"], s["D"], s["H"]
+    r = lambda *shape, scale=1.0: scale * rng.standard_normal(shape)
+    x, W_ih, b_ih, W_hh, b_hh, h0 = (r(T, B, D), r(D, 3 * H, scale=D ** -0.5), r(3 * H), r(H, 3 * H, scale=H ** -0.5),
+                                     r(3 * H), r(B, H))
+    dhs, dhT = r(T, B, H), r(B, H)
+    hs, cache = kernels.gru_forward(np.einsum("tbd,dg->tbg", x, W_ih) + b_ih, W_hh, b_hh, h0)
+    dD, dW_hh, db_hh, dh0 = kernels.gru_backward(cache, dhs, dhT)
+    hs2, cache2 = kernels.gru_forward_input(x, W_ih, b_ih, W_hh, b_hh, h0)
+    dx, dW_ih, db_ih, dW_hh2, db_hh2, dh02 = kernels.gru_backward_input(cache2, dhs, dhT)
+    for a, ref in ((hs2, hs), (dW_hh2, dW_hh), (db_hh2, db_hh), (dh02, dh0), (db_ih, dD.sum(axis=(0, 1))),
+                   (dx, np.einsum("tbg,dg->tbd", dD, W_ih)), (dW_ih, np.einsum("tbd,tbg->dg", x, dD))):
+        np.testing.assert_allclose(a, ref, **close)
+    with pytest.raises(TypeError, match="gru_backward: this cache is from gru_forward_input; pass it to "
+                                        "gru_backward_input"):
+        kernels.gru_backward(cache2, dhs, dhT)
+
+
 @given(sizes, st.floats(0.0, 0.95), st.floats(0.1, 1.5), st.floats(0.05, 0.95), st.integers(0, 7))
 def test_compiled_momentum_scans_equal_the_readable_loops(s, mu, scale, beta, restart):
     rng = np.random.default_rng(s["seed"])
