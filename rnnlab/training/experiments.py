@@ -92,8 +92,8 @@ class Experiment:
         return ConfigError(f"experiments: {self.name} has no tier {tier!r}; it has {', '.join(self.tiers)}")
 
     def config(self, tier: str, out: str = DEFAULT_OUT, data_dir: str = "", overrides=None) -> TrainConfig:
-        """The TrainConfig of ``tier`` (not validated), its ``out`` ``<out>/<tier>/<name>``; ``overrides``
-        (key -> value, ``--set``) last."""
+        """The TrainConfig of ``tier`` (not validated), its ``out`` ``<out>/<tier>/<name>`` unless ``overrides``
+        (key -> value, ``--set``, applied last) name one (``--set out=DIR``: a second seed beside the first)."""
         if tier not in self.tiers:
             raise self.no_tier(tier)
         cfg = TrainConfig()
@@ -101,7 +101,8 @@ class Experiment:
             settings = {k: v for k, v in table.items() if k not in PROVENANCE}
             cfg = from_mapping(settings, f"{self.path} [{label}]", cfg)
         cfg = from_mapping(overrides or {}, "--set", cfg)
-        cfg.out = str(Path(out or DEFAULT_OUT) / tier / self.name)
+        if "out" not in (overrides or {}):
+            cfg.out = str(Path(out or DEFAULT_OUT) / tier / self.name)
         if data_dir:
             cfg.data_dir = data_dir
         return cfg

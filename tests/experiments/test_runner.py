@@ -122,6 +122,17 @@ def test_set_puts_a_setting_on_top_of_the_tier_and_a_wrong_one_is_one_line(tiny,
     assert not (out / "other").exists()
 
 
+def test_set_out_names_the_run_directory_so_a_second_seed_goes_beside_the_first(tiny, capsys):
+    folder, out = tiny
+    assert run(folder, out, "tiny") == 0
+    second = out / "small" / "tiny_seed1"
+    assert run(folder, out, "tiny", "--set", "seed=1", "--set", f"out={second}") == 0
+    first = json.loads((out / "small" / "tiny" / "summary.json").read_text())
+    other = json.loads((second / "summary.json").read_text())
+    assert (first["config"]["seed"], other["config"]["seed"]) == (0, 1)
+    assert str(second) in capsys.readouterr().out.strip().splitlines()[-1]
+
+
 def test_run_refuses_a_used_run_directory_and_resume_continues_or_reports_it(tiny, capsys):
     folder, out = tiny
     assert run(folder, out, "tiny") == 0
