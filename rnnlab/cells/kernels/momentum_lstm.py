@@ -17,9 +17,11 @@ BPTT, t = T-1 down to 0: the LSTM step gives g_t = dL/ddrive_t = dz_t, then, wit
 
 and dx_t = dA_t W_ih^T, dW_ih = sum_t x_t^T dA_t, db_ih = sum dA_t (per step when D = 1, else GEMMs over
 ``CHUNK`` steps); dW_hh and db_hh from dz as in the LSTM kernel. The rule adds one pass over a (B, G) block
-per step, which stays in cache. Adam keeps v_t and r_t of every step for the backward (T, B, G each); the
-heavy ball keeps nothing beyond the LSTM's own cache. Every backward value is flushed below
-``flush_threshold``.
+per step, which stays in cache. The heavy ball's backward needs nothing beyond the LSTM's own cache. Adam's
+needs v_t and r_t: instead of two (T, B, G) arrays written in the forward and read back (memory traffic
+that cost more than the arithmetic), the forward keeps (v, m) at the start of each backward chunk and the
+backward recomputes the chunk's v_t, r_t from there (the rule is pointwise and cheap; the chunk stays in
+cache). Every backward value is flushed below ``flush_threshold``.
 """
 from __future__ import annotations
 
@@ -90,11 +92,12 @@ def rule_step_backward(dz, x, w, xw, fuse, b_ih, mu, s, adam, beta, V, R, dv, dm
 
 class MomentumLSTMCache:
     """What :func:`momentum_lstm_backward` needs: the inputs, the rule's coefficients, the gates (T, B, 4H),
-    cell and hidden states (T, B, H), and for Adam V and R (T, B, G) (and the projection xw when D > 1). The
-    gate and cell-state buffers go back to :mod:`.buffers` when the cache is freed."""
+    cell and hidden states (T, B, H), and for Adam (v, m) at the start of each backward chunk (``starts``
+    (n,), ``v_at``, ``m_at`` (n, B, G)), eps and, when D > 1, the projection xw. The gate and cell-state
+    buffers go back to :mod:`.buffers` when the cache is freed."""
 
-    __slots__ = ("R", "V", "W_hh", "W_ih", "_act", "_cs", "adam", "b_ih", "beta", "c0", "h0", "hs", "mus", "s",
-                 "x", "xw", "__weakref__")
+    __slots__ = ("W_hh", "W_ih", "_act", "_cs", "adam", "b_ih", "beta", "c0", "eps", "h0", "hs", "m_at", "mus",
+                 "s", "starts", "v_at", "x", "xw", "__weakref__")
 
     def __del__(self, give=buffers.give):
         try:
@@ -123,7 +126,7 @@ def momentum_lstm_forward(x, W_ih, b_ih, W_hh, b_hh, h0, c0, v0, mus, s, m0=None
     c = dtype.type
     cache = MomentumLSTMCache()
     cache.x, cache.W_ih, cache.b_ih, cache.W_hh, cache.h0, cache.c0 = x, W_ih, b_ih, W_hh, states["h0"], states["c0"]
-    cache.mus, cache.s, cache.adam, cache.beta = mus, c(s), adam, c(beta)
+    cache.mus, cache.s, cache.adam, cache.beta, cache.eps = mus, c(s), adam, c(beta), c(eps)
     fuse = D == 1
     x_rows, w = (x.reshape(T, B), W_ih[0]) if fuse else (np.zeros((T, 1), dtype), b_ih)
     xw = None if fuse else np.matmul(x.reshape(T * B, D), W_ih).reshape(T, B, G)
@@ -131,14 +134,21 @@ def momentum_lstm_forward(x, W_ih, b_ih, W_hh, b_hh, h0, c0, v0, mus, s, m0=None
     act = cache._act = buffers.take((T, B, G), dtype)
     cs = cache._cs = buffers.take((T, B, W_hh.shape[0]), dtype)
     hs = cache.hs = np.empty(cs.shape, dtype)
-    cache.V, cache.R = (np.empty((T, B, G), dtype), np.empty((T, B, G), dtype)) if adam else (None, None)
+    cache.starts = starts = chunk_starts(T)
+    cache.v_at = cache.m_at = None
+    if adam:
+        cache.v_at, cache.m_at = np.empty((len(starts), B, G), dtype), np.empty((len(starts), B, G), dtype)
     none2 = np.zeros((1, 1), dtype)
-    drive = np.empty((B, G), dtype) if adam else v
+    drive, V, R = (np.empty((B, G), dtype) for _ in range(3)) if adam else (v, none2, none2)
     hw = np.empty((B, G), dtype)
     h_prev, c_prev = states["h0"], states["c0"]
+    k = 0
     for t in range(T):
+        if adam and k < len(starts) and t == starts[k]:
+            cache.v_at[k], cache.m_at[k] = v, m
+            k += 1
         rule_step_forward(x_rows[t], w, none2 if fuse else xw[t], fuse, b_ih, mus[t], c(s), adam, c(beta),
-                          c(eps), v, m, cache.V[t] if adam else none2, cache.R[t] if adam else none2, drive)
+                          c(eps), v, m, V, R, drive)
         np.matmul(h_prev, W_hh, out=hw)
         lstm_step_forward(drive, hw, b_hh, x_rows[t], w, False, c_prev, act[t], cs[t], hs[t])
         h_prev, c_prev = hs[t], cs[t]
@@ -177,17 +187,22 @@ def momentum_lstm_backward(cache, dhs, dhT, dcT, dvT, dmT=None):
                               else (np.zeros((T, 1), dtype), db_ih, np.zeros((T, 1), dtype), db_ih))
     W_hh_T = np.ascontiguousarray(W_hh.T)
     W_ih_T = np.ascontiguousarray(W_ih.T)
-    V, R, xw = cache.V, cache.R, cache.xw
+    xw = cache.xw
+    V, R = (np.empty((n_chunk, B, G), dtype), np.empty((n_chunk, B, G), dtype)) if cache.adam else (none2, none2)
+    k = len(cache.starts)
     for t1 in range(T, 0, -CHUNK):
         t0 = max(t1 - CHUNK, 0)
+        k -= 1
+        if cache.adam:      # this chunk's v_t, r_t again, from (v, m) before its first step
+            _recompute(cache, k, t0, t1, x_rows, w, xw, fuse, V, R, dA)
         for t in range(t1 - 1, t0 - 1, -1):
             c_prev = cs[t - 1] if t > 0 else cache.c0
             dz_t, dA_t = dz[t - t0], dA[t - t0]
             lstm_step_backward(zeros if dhs is None else dhs[t], dh_rec, act[t], cs[t], c_prev, dc, dz_t, db_hh,
                                threshold, False, x_rows[t], w, dx_rows[t], dw, tc_row)
             rule_step_backward(dz_t, x_rows[t], w, none2 if fuse or not cache.adam else xw[t], fuse, cache.b_ih,
-                               cache.mus[t], cache.s, cache.adam, cache.beta, V[t] if cache.adam else none2,
-                               R[t] if cache.adam else none2, dv, dm, dA_t, db_ih, dx_rows[t], dw, threshold)
+                               cache.mus[t], cache.s, cache.adam, cache.beta, V[t - t0] if cache.adam else none2,
+                               R[t - t0] if cache.adam else none2, dv, dm, dA_t, db_ih, dx_rows[t], dw, threshold)
             np.matmul(dz_t, W_hh_T, out=dh_rec)
         n = t1 - t0
         add_matmul(dW_hh, dW_part[:H], previous_rows(hs, t0 - 1, t1 - 1, cache.h0).T, dz[:n].reshape(n * B, G))
@@ -198,6 +213,22 @@ def momentum_lstm_backward(cache, dhs, dhT, dcT, dvT, dmT=None):
     grads = (dx, dW_ih, db_ih, dW_hh, db_hh, dh_rec, dc)
     flush_arrays(grads, threshold)      # the carries dv, dm were flushed step by step
     return (*grads, dv, dm if cache.adam else None)
+
+
+def chunk_starts(T: int) -> list:
+    """The first step of each backward chunk, in increasing order: the backward runs [T - CHUNK, T), then
+    [T - 2 CHUNK, T - CHUNK), ..., down to [0, T mod CHUNK or CHUNK)."""
+    return sorted({max(t1 - CHUNK, 0) for t1 in range(T, 0, -CHUNK)})
+
+
+def _recompute(cache, k, t0, t1, x_rows, w, xw, fuse, V, R, scratch):
+    """Adam's v_t, r_t for t0 <= t < t1 into V, R [t - t0], from (v, m) kept before step t0 (chunk k); the
+    drive it also computes goes to ``scratch`` (unused)."""
+    v, m = cache.v_at[k].copy(), cache.m_at[k].copy()
+    none2 = np.zeros((1, 1), v.dtype)
+    for t in range(t0, t1):
+        rule_step_forward(x_rows[t], w, none2 if fuse else xw[t], fuse, cache.b_ih, cache.mus[t], cache.s, True,
+                          cache.beta, cache.eps, v, m, V[t - t0], R[t - t0], scratch[0])
 
 
 def _rule_array(fn, name, a, shape, dtype, layout):
