@@ -139,7 +139,8 @@ def momentum_lstm_forward(x, W_ih, b_ih, W_hh, b_hh, h0, c0, v0, mus, s, m0=None
     if adam:
         cache.v_at, cache.m_at = np.empty((len(starts), B, G), dtype), np.empty((len(starts), B, G), dtype)
     none2 = np.zeros((1, 1), dtype)
-    drive, V, R = (np.empty((B, G), dtype) for _ in range(3)) if adam else (v, none2, none2)
+    drive, R = (np.empty((B, G), dtype), np.empty((B, G), dtype)) if adam else (v, none2)
+    V = v if adam else none2      # the forward keeps no V_t: its copy of v is a copy onto itself
     hw = np.empty((B, G), dtype)
     h_prev, c_prev = states["h0"], states["c0"]
     k = 0
