@@ -87,11 +87,11 @@ def plot_runs(run_dirs, out_dir=None, x: str = "step") -> list[Path]:
         if key == "loss" or key == "perplexity":
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        place_legend(fig, ax)
         names = ", ".join(d.name for d in run_dirs)
         ax.set_title(f"{key} ({names if len(names) <= 70 else f'{len(run_dirs)} runs'})")
         fig.tight_layout()
-        fig.savefig(out / fname, dpi=110)
+        fig.savefig(out / fname, dpi=110, bbox_inches="tight")
         plt.close(fig)
         written.append(out / fname)
     norm_runs = [d for d in run_dirs if (d / "grad_norms.npz").exists()]
@@ -111,9 +111,22 @@ def plot_runs(run_dirs, out_dir=None, x: str = "step") -> list[Path]:
         ax.set_ylabel("||dL/dh_t||")
         ax.set_title("gradient flow through time")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        place_legend(fig, ax)
         fig.tight_layout()
-        fig.savefig(out / "grad_norms.png", dpi=110)
+        fig.savefig(out / "grad_norms.png", dpi=110, bbox_inches="tight")
         plt.close(fig)
         written.append(out / "grad_norms.png")
     return written
+
+
+LEGEND_INSIDE = 12
+"""Legend entries that still fit inside the axes; with more (many runs overlaid) it goes to the right."""
+
+
+def place_legend(fig, ax) -> None:
+    """The legend inside the axes, or beside them (on a wider figure) when it has many entries."""
+    if len(ax.get_legend_handles_labels()[1]) <= LEGEND_INSIDE:
+        ax.legend(fontsize=7)
+        return
+    fig.set_size_inches(10, 4.5)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)

@@ -187,3 +187,22 @@ def test_plots_against_gradient_evaluations_with_the_baseline(tmp_path, capsys):
         assert (run / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["grad_evals"] for r in rows if r["split"] == "train"] == [3, 6, 9, 12]
+
+
+def test_many_overlaid_runs_put_the_legend_beside_the_axes_on_a_wider_figure(tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rnnlab.training.plots import LEGEND_INSIDE, place_legend
+    for n, inside in ((LEGEND_INSIDE, True), (LEGEND_INSIDE + 1, False)):
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for k in range(n):
+            ax.plot([0, 1], [k, k], label=f"run {k}")
+        place_legend(fig, ax)
+        fig.canvas.draw()
+        legend = ax.get_legend().get_window_extent()
+        axes = ax.get_window_extent()
+        assert (legend.x0 < axes.x1) == inside, (n, legend, axes)
+        assert fig.get_size_inches()[0] == (7 if inside else 10)
+        plt.close(fig)
