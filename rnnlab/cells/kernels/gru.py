@@ -30,6 +30,7 @@ from . import checks
 from .activations import flush, flush_arrays, flush_threshold, sigmoid, tanh
 from .jit import jit
 from .lstm import CHUNK, add_matmul, previous_rows, read_only
+from .projection import fused_input_row_backward
 
 
 @jit
@@ -85,13 +86,7 @@ def gru_step_backward(dh_out, dh_rec, carry, act, e_n, h_prev, dd, de, db, thres
         for j in range(3 * H):
             db_ih[j] += dd[r, j]
         if fuse:
-            xv = x[r]
-            total = one - one
-            for j in range(3 * H):
-                total += dd[r, j] * w[j]
-            dx[r] = total
-            for j in range(3 * H):
-                dw[j] += xv * dd[r, j]
+            dx[r] = fused_input_row_backward(dd[r], x[r], w, dw)
 
 
 class GRUCache:

@@ -8,8 +8,8 @@ changes results by more than a few units of rounding. No ``parallel=True``: numb
 library's threads oversubscribed the cores on the machines we measured.
 
 Maintainers: numba's cache is keyed on the file of each compiled function only. After editing
-``activations.py``, delete ``__pycache__/*.nbi`` and ``*.nbc`` in this folder so that the kernels in the
-other files are recompiled.
+``activations.py`` or ``projection.py`` (inlined into the others), delete ``__pycache__/*.nbi`` and
+``*.nbc`` in this folder so that the kernels in the other files are recompiled.
 """
 from __future__ import annotations
 

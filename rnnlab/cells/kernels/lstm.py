@@ -28,6 +28,7 @@ import numpy as np
 from . import buffers, checks
 from .activations import flush, flush_arrays, flush_threshold, sigmoid, tanh
 from .jit import jit
+from .projection import fused_input_row_backward
 
 CHUNK = 8
 """Backward steps per weight-gradient GEMM: their dz (CHUNK x B x 4H, 2 MiB at B = H = 128 in float32) is
@@ -98,13 +99,7 @@ def lstm_step_backward(dh_out, dh_rec, act, c, c_prev, dc, dz, db, threshold, fu
         for j in range(4 * H):
             db[j] += dz[r, j]
         if fuse_input:
-            xv = x[r]
-            total = one - one
-            for j in range(4 * H):
-                total += dz[r, j] * w[j]
-            dx[r] = total
-            for j in range(4 * H):
-                dw[j] += xv * dz[r, j]
+            dx[r] = fused_input_row_backward(dz[r], x[r], w, dw)
 
 
 class LSTMCache:

@@ -31,6 +31,7 @@ from . import buffers, checks
 from .activations import flush, flush_arrays, flush_threshold
 from .jit import jit
 from .lstm import CHUNK, add_matmul, lstm_step_backward, lstm_step_forward, previous_rows, read_only
+from .projection import fused_input_row_backward
 
 
 @jit
@@ -81,13 +82,7 @@ def rule_step_backward(dz, x, w, xw, fuse, b_ih, mu, s, adam, beta, V, R, dv, dm
         for j in range(G):
             db_ih[j] += dA[r, j]
         if fuse:
-            xv = x[r]
-            total = one - one
-            for j in range(G):
-                total += dA[r, j] * w[j]
-            dx[r] = total
-            for j in range(G):
-                dw[j] += xv * dA[r, j]
+            dx[r] = fused_input_row_backward(dA[r], x[r], w, dw)
 
 
 class MomentumLSTMCache:
