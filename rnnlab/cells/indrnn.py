@@ -17,7 +17,7 @@ class IndRNNCore:
     BPTT (the reference's manual loop): with dh_t = dL/dh_t from the output plus ``carry`` from step t+1,
         delta_t = dh_t * 1[h_t > 0];   carry = delta_t * u;   dL/du = sum_t,b delta_t * h_{t-1};   dL/dD_t = delta_t.
     Values below smallest_normal / eps are flushed to zero in the backward (``flush_tiny``), as the compiled
-    kernel (``kernels/indrnn.py``, ``drive_kernel_forward``) does.
+    kernel (``kernels/indrnn.py``, ``kernel_forward``) does.
     """
 
     state_names = ("h",)
@@ -47,6 +47,14 @@ class IndRNNCore:
             carry = flush_tiny(xp, d * u)
         du = flush_tiny(xp, xp.sum(delta * previous_states(xp, h0, hs), axis=(0, 1)))
         return delta, (du,), (carry,)
+
+    def kernel_forward(self, kernels, x, W_ih, b, params, states):
+        hs, cache = kernels.indrnn_forward_input(x, W_ih, b, params[0], states[0])
+        return hs, (hs[-1, ...],), cache
+
+    def kernel_backward(self, kernels, cache, dhs, dfinals):
+        dx, dW_ih, db, du, dh0 = kernels.indrnn_backward_input(cache, dhs, dfinals[0])
+        return dx, dW_ih, db, (du,), (dh0,)
 
     def drive_kernel_forward(self, kernels, D, shift, params, states):
         hs, cache = kernels.indrnn_forward(D if shift is None else D + shift, params[0], states[0], overwrite_drive=True)

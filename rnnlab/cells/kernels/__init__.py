@@ -28,7 +28,8 @@ D (T, B, G) that stands for x_t W_ih + b_ih (the momentum cells' v_t, the GRU's 
   dh0)``: PyTorch's GRU, gate order r, z, n, D (T, B, 3H); ``gru_forward_input(x, W_ih, b_ih, W_hh, b_hh, h0)``
   / ``gru_backward_input(cache, dhs, dhT) -> (dx, dW_ih, db_ih, dW_hh, db_hh, dh0)`` the same from x.
 * ``indrnn_forward(D, u, h0) -> (hs, cache)`` / ``indrnn_backward(cache, dhs, dhT) -> (dD, du, dh0)``:
-  h_t = relu(D_t + u h_{t-1}), u (H,).
+  h_t = relu(D_t + u h_{t-1}), u (H,); ``indrnn_forward_input(x, W_ih, b, u, h0)`` / ``indrnn_backward_input(
+  cache, dhs, dhT) -> (dx, dW_ih, db, du, dh0)`` the same from x, D_t = x_t W_ih + b.
 * ``momentum_lstm_forward(x, W_ih, b_ih, W_hh, b_hh, h0, c0, v0, mus, s, m0=None, beta, eps) -> (hs, c_T,
   v_T, m_T, cache)`` / ``momentum_lstm_backward(cache, dhs, dhT, dcT, dvT, dmT=None) -> (dx, dW_ih, db_ih,
   dW_hh, db_hh, dh0, dc0, dv0, dm0)``: the momentum LSTMs (heavy ball, or Adam when m0 is given) with the
@@ -51,12 +52,11 @@ import contextvars
 import importlib
 import os
 
-__all__ = ["adam_scan", "adam_scan_backward", "available", "disabled", "enabled", "gru_backward",
-           "gru_backward_input", "gru_forward", "gru_forward_input", "heavy_ball_scan",
-           "heavy_ball_scan_backward", "indrnn_backward", "indrnn_forward", "lstm_backward",
-           "lstm_backward_drive", "lstm_forward", "lstm_forward_drive", "momentum_lstm_backward",
-           "momentum_lstm_forward", "rnn_backward", "rnn_backward_drive", "rnn_forward", "rnn_forward_drive",
-           "unavailable_reason"]
+__all__ = ["adam_scan", "adam_scan_backward", "available", "disabled", "enabled", "gru_backward", "gru_backward_input",
+           "gru_forward", "gru_forward_input", "heavy_ball_scan", "heavy_ball_scan_backward", "indrnn_backward",
+           "indrnn_backward_input", "indrnn_forward", "indrnn_forward_input", "lstm_backward", "lstm_backward_drive",
+           "lstm_forward", "lstm_forward_drive", "momentum_lstm_backward", "momentum_lstm_forward", "rnn_backward",
+           "rnn_backward_drive", "rnn_forward", "rnn_forward_drive", "unavailable_reason"]
 
 ENV_SWITCH = "RNNLAB_KERNELS"
 """The environment variable that switches the kernels off when set to 0 (1 or unset: on)."""
@@ -138,6 +138,8 @@ gru_forward_input = _entry("gru", "gru_forward_input")
 gru_backward_input = _entry("gru", "gru_backward_input")
 indrnn_forward = _entry("indrnn", "indrnn_forward")
 indrnn_backward = _entry("indrnn", "indrnn_backward")
+indrnn_forward_input = _entry("indrnn", "indrnn_forward_input")
+indrnn_backward_input = _entry("indrnn", "indrnn_backward_input")
 momentum_lstm_forward = _entry("momentum_lstm", "momentum_lstm_forward")
 momentum_lstm_backward = _entry("momentum_lstm", "momentum_lstm_backward")
 heavy_ball_scan = _entry("momentum", "heavy_ball_scan")

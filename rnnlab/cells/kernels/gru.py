@@ -162,11 +162,7 @@ def gru_backward_input(cache, dhs, dhT):
 
 
 def _backward(fn, cache, dhs, dhT, drive):
-    checks.cache_of(fn, cache, GRUCache, "gru", None)
-    if (cache.x is None) != drive:
-        other = "gru_backward" if cache.x is None else "gru_backward_input"
-        raise TypeError(f"{fn}: this cache is from {'gru_forward' if cache.x is None else 'gru_forward_input'}; "
-                        f"pass it to {other}")
+    checks.cache_of(fn, cache, GRUCache, "gru", drive, suffixes=("", "_input"))
     x, W_ih, W_hh, hs, h0 = cache.x, cache.W_ih, cache.W_hh, cache.hs, cache.h0
     T, B, H = hs.shape
     D = 0 if drive else x.shape[2]

@@ -74,6 +74,31 @@ def test_gru_input_entry_equals_the_drive_entry_for_fused_and_hoisted_projection
         kernels.gru_backward(cache2, dhs, dhT)
 
 
+@given(sizes, st.integers(1, 20))
+def test_indrnn_input_entry_equals_the_drive_entry_for_fused_and_hoisted_projections_across_chunks(s, T):
+    rng = np.random.default_rng(s["seed"])
+    B, D, H = s["B"], s["D"], s["H"]
+    r = lambda *shape, scale=1.0: scale * rng.standard_normal(shape)
+    x, W_ih, b, u, h0 = r(T, B, D), r(D, H, scale=D ** -0.5), r(H), rng.uniform(-1, 1, H), r(B, H)
+    dhs, dhT = r(T, B, H), r(B, H)
+    hs, cache = kernels.indrnn_forward(np.einsum("tbd,dh->tbh", x, W_ih) + b, u, h0)
+    dD, du, dh0 = kernels.indrnn_backward(cache, dhs, dhT)
+    hs2, cache2 = kernels.indrnn_forward_input(x, W_ih, b, u, h0)
+    dx, dW_ih, db, du2, dh02 = kernels.indrnn_backward_input(cache2, dhs, dhT)
+    dx3, dW_ih3, db3, du3, dh03 = kernels.indrnn_backward_input(cache2, None, dhT)
+    dD3 = kernels.indrnn_backward(cache, None, dhT)[0]
+    for a, ref in ((hs2, hs), (du2, du), (dh02, dh0), (db, dD.sum(axis=(0, 1))),
+                   (dx, np.einsum("tbh,dh->tbd", dD, W_ih)), (dW_ih, np.einsum("tbd,tbh->dh", x, dD)),
+                   (dx3, np.einsum("tbh,dh->tbd", dD3, W_ih)), (db3, dD3.sum(axis=(0, 1)))):
+        np.testing.assert_allclose(a, ref, **close)
+    with pytest.raises(TypeError, match="indrnn_backward: this cache is from indrnn_forward_input; pass it to "
+                                        "indrnn_backward_input"):
+        kernels.indrnn_backward(cache2, dhs, dhT)
+    with pytest.raises(TypeError, match="indrnn_backward_input: this cache is from indrnn_forward; pass it to "
+                                        "indrnn_backward"):
+        kernels.indrnn_backward_input(cache, dhs, dhT)
+
+
 @given(sizes, st.floats(0.0, 0.95), st.floats(0.1, 1.5), st.floats(0.05, 0.95), st.integers(0, 7))
 def test_compiled_momentum_scans_equal_the_readable_loops(s, mu, scale, beta, restart):
     rng = np.random.default_rng(s["seed"])
@@ -105,6 +130,9 @@ def test_drive_entries_refuse_bad_input_naming_the_argument():
     with pytest.raises(TypeError, match=r"indrnn_forward: all arrays must have the same dtype; D is float64 but u "
                                         r"is float32"):
         kernels.indrnn_forward(D[..., :4], np.ones(4, np.float32), h0)
+    with pytest.raises(ValueError, match=r"indrnn_forward_input: W_ih must have shape \(D, H\) with D = x.shape\[2\] "
+                                         r"and H = u.shape\[0\] = \(2, 4\), got \(2, 16\)"):
+        kernels.indrnn_forward_input(x, W_ih, b[:4], np.ones(4), h0)
     _, _, cache = kernels.lstm_forward(x, W_ih, W_hh, b, h0, c0)
     with pytest.raises(TypeError, match=r"lstm_backward_drive: this cache is from lstm_forward; pass it to "
                                         r"lstm_backward"):

@@ -37,10 +37,10 @@ def paths_taken(monkeypatch):
 
 
 def kernel_path(family: str) -> str:
-    """The fused path a family takes on the kernels: plain LSTM, RNN and GRU from x, the momentum LSTMs with the
+    """The fused path a family takes on the kernels: plain LSTM, RNN, GRU and IndRNN from x, the momentum LSTMs with the
     rule inside the LSTM's loop, everything else through a drive."""
     cls = getattr(cells, family)
-    if family in ("LSTM", "RNN", "GRU"):
+    if family in ("LSTM", "RNN", "GRU", "IndRNN"):
         return "kernel"
     return "rule kernel" if issubclass(cls, LSTM) and issubclass(cls, InputMomentum) else "drive kernel"
 
