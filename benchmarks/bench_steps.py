@@ -105,6 +105,31 @@ def kernels_step(problem):
     return step
 
 
+def products_step(problem):
+    """Only the matrix products of one LSTM training step on the kernels' path, through NumPy's BLAS, with the
+    kernels' shapes: per step h_{t-1} W_hh (B x H by H x 4H) forward and dz_t W_hh^T backward, and
+    dW_hh += h^T dz over 8 steps at a time. What any implementation on this BLAS pays at the least."""
+    from rnnlab.cells.kernels.lstm import CHUNK
+    spec = problem.spec
+    T, B, H = spec["T"], spec["B"], spec["H"]
+    rng = np.random.default_rng(0)
+    r = lambda *shape: rng.standard_normal(shape).astype(np.float32)
+    h, W, W_T, dz, hw, dh = r(B, H), r(H, 4 * H), r(4 * H, H), r(B, 4 * H), r(B, 4 * H), r(B, H)
+    h_chunk, dz_chunk, dW, part = r(H, CHUNK * B), r(CHUNK * B, 4 * H), r(H, 4 * H), r(H, 4 * H)
+
+    def step():
+        for _ in range(T):
+            np.matmul(h, W, out=hw)
+        for t1 in range(T, 0, -CHUNK):
+            n = t1 - max(t1 - CHUNK, 0)
+            for _ in range(n):
+                np.matmul(dz, W_T, out=dh)
+            np.matmul(h_chunk[:, :n * B], dz_chunk[:n * B], out=part)
+            np.add(dW, part, out=dW)
+    step.stats = {}
+    return step
+
+
 def full_step(problem, fused):
     """A step of the registered cell ``spec['cell']`` through rnnlab.cells.Recurrent (fused or composed)."""
     import rnnlab

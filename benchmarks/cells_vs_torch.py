@@ -11,7 +11,9 @@ MNIST) unless stated: ``lstm``, ``momentum_lstm``, ``adam_lstm``, ``nesterov_lst
 (``torch.nn.GRU``), ``indrnn`` (``torch.nn.RNN(nonlinearity="relu")`` of the same size); ``rnn_har2``
 (tanh RNN 9 -> 80, T = 128, 2 classes) and ``rnn_adding`` (tanh RNN 2 -> 128, T = 100, regression).
 
-rnnlab paths: ``kernels`` (``rnnlab.cells.kernels`` called directly; LSTM and RNN), ``fused`` (the model
+rnnlab paths: ``products`` (LSTM only: the step's matrix products alone, with the kernels' shapes, through
+NumPy's BLAS: the floor of any implementation on this BLAS; PyTorch's products, measured alone, took about as
+long as NumPy's), ``kernels`` (``rnnlab.cells.kernels`` called directly; LSTM and RNN), ``fused`` (the model
 through ``rnnlab.cells.Recurrent``, compiled kernels on) and ``composed`` (the unrolled graph, LSTM and GRU).
 Columns: median step time of each side, ``ratio`` = median(rnnlab) / median(PyTorch), ``per-round`` = the
 median of the ratios of runs taken back to back, ``best`` = the ratio of the fastest runs, and the spread
@@ -35,12 +37,13 @@ import statistics
 import sys
 
 import numpy as np
-from bench_steps import THREADS, Problem, full_step, kernels_step, limit_threads, torch_loop_momentum_step, torch_step
+from bench_steps import THREADS, Problem, full_step, kernels_step, limit_threads, products_step, torch_loop_momentum_step, \
+    torch_step
 from bench_timing import alternate, memory_child, ratio_line, run_memory
 
 MNIST = dict(D=1, H=128, B=128, classes=10)
 FAMILIES = {
-    "lstm": dict(cell="lstm", torch="lstm", paths=("kernels", "fused", "composed")),
+    "lstm": dict(cell="lstm", torch="lstm", paths=("products", "kernels", "fused", "composed")),
     "momentum_lstm": dict(cell="momentum-lstm", torch="lstm", paths=("fused",), loop_reference=True),
     "adam_lstm": dict(cell="adam-lstm", torch="lstm", paths=("fused",)),
     "nesterov_lstm": dict(cell="nesterov-lstm", torch="lstm", paths=("fused",)),
@@ -59,7 +62,8 @@ def run_case(name, spec, rounds, paths):
     steps = {}
     for path in spec["paths"]:
         if path in paths:
-            steps[path] = kernels_step(problem) if path == "kernels" else full_step(problem, path == "fused")
+            steps[path] = (kernels_step(problem) if path == "kernels" else products_step(problem)
+                           if path == "products" else full_step(problem, path == "fused"))
     steps["torch"] = torch_step(problem)
     if spec.get("loop_reference"):
         steps["torch loop"] = torch_loop_momentum_step(problem)
@@ -115,7 +119,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="3 rounds, vanishing pairs at T = 196")
     parser.add_argument("--rounds", type=int, default=None, help="timed runs per side (default 7, quick 3)")
     parser.add_argument("--cases", default=",".join(every), help="comma-separated subset of: " + ", ".join(every))
-    parser.add_argument("--paths", default="kernels,fused,composed", help="rnnlab paths: kernels, fused, composed")
+    parser.add_argument("--paths", default="products,kernels,fused,composed",
+                        help="rnnlab paths: products, kernels, fused, composed")
     parser.add_argument("--memory-cases", default="lstm784,momentum_lstm784,gru784,indrnn784",
                         help="cases whose peak memory is measured ('' for none)")
     parser.add_argument("--backend", default="numpy", choices=["numpy", "cupy"],

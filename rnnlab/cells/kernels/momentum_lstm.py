@@ -35,22 +35,29 @@ from .projection import fused_input_row_backward
 
 
 @jit
-def rule_step_forward(x, w, xw, fuse, b_ih, mu, s, adam, beta, eps, v, m, V, R, drive):
-    """One step of the rule on a = x[r] w + b_ih (``fuse``, D = 1) or a = xw + b_ih: updates v (B, G) (and m),
-    and for Adam writes V = v, R = r and drive = v r (the heavy ball's drive is v itself)."""
+def rule_step_forward(x, w, xw, fuse, b_ih, mu, s, adam, beta, eps, v, m, keep, V, R, drive):
+    """One step of the rule on a = x[r] w + b_ih (``fuse``, D = 1) or a = xw + b_ih: updates v (B, G) (and m).
+    The heavy ball's drive is v itself. Adam writes drive = v r (r = 1 / sqrt(m + eps)), or, when ``keep``
+    (the backward's recompute of a chunk), V = v and R = r instead; one pass over each row either way."""
     B, G = v.shape
     one = v.dtype.type(1.0)
     for r in range(B):
         p, q = (x[r], w) if fuse else (one, xw[r])      # a = p * q + b_ih on both paths
-        if adam:
+        if adam and keep:
             for j in range(G):
                 a = p * q[j] + b_ih[j]
-                v[r, j] = mu * v[r, j] + s * a
-                m[r, j] = beta * m[r, j] + (one - beta) * (a * a)
-                R[r, j] = one / np.sqrt(m[r, j] + eps)
+                vj = mu * v[r, j] + s * a
+                mj = beta * m[r, j] + (one - beta) * (a * a)
+                v[r, j], m[r, j] = vj, mj
+                V[r, j] = vj
+                R[r, j] = one / np.sqrt(mj + eps)
+        elif adam:
             for j in range(G):
-                V[r, j] = v[r, j]
-                drive[r, j] = v[r, j] * R[r, j]
+                a = p * q[j] + b_ih[j]
+                vj = mu * v[r, j] + s * a
+                mj = beta * m[r, j] + (one - beta) * (a * a)
+                v[r, j], m[r, j] = vj, mj
+                drive[r, j] = vj / np.sqrt(mj + eps)
         else:
             for j in range(G):
                 v[r, j] = mu * v[r, j] + s * (p * q[j] + b_ih[j])
@@ -71,16 +78,18 @@ def rule_step_backward(dz, x, w, xw, fuse, b_ih, mu, s, adam, beta, V, R, dv, dm
                 g, rr = dz[r, j], R[r, j]
                 d_v = dv[r, j] + g * rr
                 d_m = dm[r, j] - half * g * V[r, j] * rr * rr * rr
-                dA[r, j] = flush(s * d_v + two * (one - beta) * (p * q[j] + b_ih[j]) * d_m, threshold)
+                d_a = flush(s * d_v + two * (one - beta) * (p * q[j] + b_ih[j]) * d_m, threshold)
+                dA[r, j] = d_a
+                db_ih[j] += d_a
                 dv[r, j] = flush(mu * d_v, threshold)
                 dm[r, j] = flush(beta * d_m, threshold)
         else:
             for j in range(G):
                 d_v = dv[r, j] + dz[r, j]
-                dA[r, j] = flush(s * d_v, threshold)
+                d_a = flush(s * d_v, threshold)
+                dA[r, j] = d_a
+                db_ih[j] += d_a
                 dv[r, j] = flush(mu * d_v, threshold)
-        for j in range(G):
-            db_ih[j] += dA[r, j]
         if fuse:
             dx[r] = fused_input_row_backward(dA[r], x[r], w, dw)
 
@@ -134,8 +143,7 @@ def momentum_lstm_forward(x, W_ih, b_ih, W_hh, b_hh, h0, c0, v0, mus, s, m0=None
     if adam:
         cache.v_at, cache.m_at = np.empty((len(starts), B, G), dtype), np.empty((len(starts), B, G), dtype)
     none2 = np.zeros((1, 1), dtype)
-    drive, R = (np.empty((B, G), dtype), np.empty((B, G), dtype)) if adam else (v, none2)
-    V = v if adam else none2      # the forward keeps no V_t: its copy of v is a copy onto itself
+    drive = np.empty((B, G), dtype) if adam else v      # the forward keeps no v_t, r_t (the backward recomputes)
     hw = np.empty((B, G), dtype)
     h_prev, c_prev = states["h0"], states["c0"]
     k = 0
@@ -144,7 +152,7 @@ def momentum_lstm_forward(x, W_ih, b_ih, W_hh, b_hh, h0, c0, v0, mus, s, m0=None
             cache.v_at[k], cache.m_at[k] = v, m
             k += 1
         rule_step_forward(x_rows[t], w, none2 if fuse else xw[t], fuse, b_ih, mus[t], c(s), adam, c(beta),
-                          c(eps), v, m, V, R, drive)
+                          c(eps), v, m, False, none2, none2, drive)
         np.matmul(h_prev, W_hh, out=hw)
         lstm_step_forward(drive, hw, b_hh, x_rows[t], w, False, c_prev, act[t], cs[t], hs[t])
         h_prev, c_prev = hs[t], cs[t]
@@ -190,7 +198,7 @@ def momentum_lstm_backward(cache, dhs, dhT, dcT, dvT, dmT=None):
         t0 = max(t1 - CHUNK, 0)
         k -= 1
         if cache.adam:      # this chunk's v_t, r_t again, from (v, m) before its first step
-            _recompute(cache, k, t0, t1, x_rows, w, xw, fuse, V, R, dA)
+            _recompute(cache, k, t0, t1, x_rows, w, xw, fuse, V, R)
         for t in range(t1 - 1, t0 - 1, -1):
             c_prev = cs[t - 1] if t > 0 else cache.c0
             dz_t, dA_t = dz[t - t0], dA[t - t0]
@@ -217,14 +225,13 @@ def chunk_starts(T: int) -> list:
     return sorted({max(t1 - CHUNK, 0) for t1 in range(T, 0, -CHUNK)})
 
 
-def _recompute(cache, k, t0, t1, x_rows, w, xw, fuse, V, R, scratch):
-    """Adam's v_t, r_t for t0 <= t < t1 into V, R [t - t0], from (v, m) kept before step t0 (chunk k); the
-    drive it also computes goes to ``scratch`` (unused)."""
+def _recompute(cache, k, t0, t1, x_rows, w, xw, fuse, V, R):
+    """Adam's v_t, r_t for t0 <= t < t1 into V, R [t - t0], from (v, m) kept before step t0 (chunk k)."""
     v, m = cache.v_at[k].copy(), cache.m_at[k].copy()
     none2 = np.zeros((1, 1), v.dtype)
     for t in range(t0, t1):
         rule_step_forward(x_rows[t], w, none2 if fuse else xw[t], fuse, cache.b_ih, cache.mus[t], cache.s, True,
-                          cache.beta, cache.eps, v, m, V[t - t0], R[t - t0], scratch[0])
+                          cache.beta, cache.eps, v, m, True, V[t - t0], R[t - t0], none2)
 
 
 def _rule_array(fn, name, a, shape, dtype, layout):
