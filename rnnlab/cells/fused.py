@@ -93,7 +93,7 @@ class FusedSequence(Function):
 
     Paths (``self.path`` after forward): 'kernel' (the whole sequence in the core's compiled kernel,
     projection included: plain LSTM, RNN and GRU), 'rule kernel' (projection, momentum rule and core in one
-    compiled time loop: the momentum LSTMs), 'drive kernel' (projection and rule here or in the compiled
+    compiled time loop: the momentum LSTMs and RNNs), 'drive kernel' (projection and rule here or in the compiled
     scans, then the core's kernel from the drive), 'loop' (the readable loops).
     """
 

@@ -76,6 +76,19 @@ class RNNCore:
         dx, dW_ih, dW_hh, db, dh0 = kernels.rnn_backward(cache, dhs, dfinals[0])
         return dx, dW_ih, db, (dW_hh,), (dh0,)
 
+    def rule_kernel_forward(self, kernels, x, W_ih, b_ih, b_hh, params, states, rule_states, rule_arguments):
+        """The momentum RNNs' kernel: rule and core in one time loop. Returns (hs, finals, rule_finals, cache)."""
+        adam = len(rule_states) == 2
+        hs, vT, mT, cache = kernels.momentum_rnn_forward(
+            x, W_ih, b_ih, params[0], b_hh, states[0], rule_states[0], m0=rule_states[1] if adam else None,
+            nonlinearity=self.nonlinearity, **rule_arguments)
+        return hs, (hs[-1, ...],), (vT, mT) if adam else (vT,), cache
+
+    def rule_kernel_backward(self, kernels, cache, dhs, dfinals, drule):
+        """Returns (dx, dW_ih, db_ih, db_hh, dparams, dstates, drule_states)."""
+        dx, dW_ih, db_ih, dW_hh, db_hh, dh0, dv0, dm0 = kernels.momentum_rnn_backward(cache, dhs, dfinals[0], *drule)
+        return dx, dW_ih, db_ih, db_hh, (dW_hh,), (dh0,), (dv0,) if dm0 is None else (dv0, dm0)
+
     def drive_kernel_forward(self, kernels, D, shift, params, states):
         hs, cache = kernels.rnn_forward_drive(D, params[0], shift, states[0], self.nonlinearity,
                                             overwrite_drive=True)

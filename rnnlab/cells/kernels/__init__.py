@@ -33,7 +33,10 @@ D (T, B, G) that stands for x_t W_ih + b_ih (the momentum cells' v_t, the GRU's 
 * ``momentum_lstm_forward(x, W_ih, b_ih, W_hh, b_hh, h0, c0, v0, mus, s, m0=None, beta, eps) -> (hs, c_T,
   v_T, m_T, cache)`` / ``momentum_lstm_backward(cache, dhs, dhT, dcT, dvT, dmT=None) -> (dx, dW_ih, db_ih,
   dW_hh, db_hh, dh0, dc0, dv0, dm0)``: the momentum LSTMs (heavy ball, or Adam when m0 is given) with the
-  rule inside the LSTM's time loop; mus (T,) the coefficient of each step.
+  rule inside the LSTM's time loop; mus (T,) the coefficient of each step. ``momentum_rnn_forward(x, W_ih, b_ih,
+  W_hh, b_hh, h0, v0, mus, s, m0=None, beta, eps, nonlinearity) -> (hs, v_T, m_T, cache)`` /
+  ``momentum_rnn_backward(cache, dhs, dhT, dvT, dmT=None) -> (dx, dW_ih, db_ih, dW_hh, db_hh, dh0, dv0, dm0)``:
+  the same around the plain RNN (the momentum RNNs).
 * ``heavy_ball_scan(A, mus, s, v0) -> (V, v_T)`` / ``heavy_ball_scan_backward(mus, s, dV, dvT) -> (dA, dv0)``
   and ``adam_scan(A, mu, s, beta, eps, v0, m0) -> (out, v_T, m_T, cache)`` / ``adam_scan_backward(cache,
   dout, dvT, dmT) -> (dA, dv0, dm0)``: the momentum rules of ``rnnlab.cells.momentum_rules`` over A (T, B, G).
@@ -55,8 +58,9 @@ import os
 __all__ = ["adam_scan", "adam_scan_backward", "available", "disabled", "enabled", "gru_backward", "gru_backward_input",
            "gru_forward", "gru_forward_input", "heavy_ball_scan", "heavy_ball_scan_backward", "indrnn_backward",
            "indrnn_backward_input", "indrnn_forward", "indrnn_forward_input", "lstm_backward", "lstm_backward_drive",
-           "lstm_forward", "lstm_forward_drive", "momentum_lstm_backward", "momentum_lstm_forward", "rnn_backward",
-           "rnn_backward_drive", "rnn_forward", "rnn_forward_drive", "unavailable_reason"]
+           "lstm_forward", "lstm_forward_drive", "momentum_lstm_backward", "momentum_lstm_forward",
+           "momentum_rnn_backward", "momentum_rnn_forward", "rnn_backward", "rnn_backward_drive", "rnn_forward",
+           "rnn_forward_drive", "unavailable_reason"]
 
 ENV_SWITCH = "RNNLAB_KERNELS"
 """The environment variable that switches the kernels off when set to 0 (1 or unset: on)."""
@@ -140,8 +144,10 @@ indrnn_forward = _entry("indrnn", "indrnn_forward")
 indrnn_backward = _entry("indrnn", "indrnn_backward")
 indrnn_forward_input = _entry("indrnn", "indrnn_forward_input")
 indrnn_backward_input = _entry("indrnn", "indrnn_backward_input")
-momentum_lstm_forward = _entry("momentum_lstm", "momentum_lstm_forward")
-momentum_lstm_backward = _entry("momentum_lstm", "momentum_lstm_backward")
+momentum_lstm_forward = _entry("momentum_cores", "momentum_lstm_forward")
+momentum_lstm_backward = _entry("momentum_cores", "momentum_lstm_backward")
+momentum_rnn_forward = _entry("momentum_cores", "momentum_rnn_forward")
+momentum_rnn_backward = _entry("momentum_cores", "momentum_rnn_backward")
 heavy_ball_scan = _entry("momentum", "heavy_ball_scan")
 heavy_ball_scan_backward = _entry("momentum", "heavy_ball_scan_backward")
 adam_scan = _entry("momentum", "adam_scan")

@@ -82,7 +82,8 @@ class RNNCache:
         self.x, self.W_ih, self.W_hh, self.h0, self.hs, self.relu = x, W_ih, W_hh, h0, hs, relu
 
 
-def _relu(fn: str, nonlinearity) -> bool:
+def nonlinearity_is_relu(fn: str, nonlinearity) -> bool:
+    """True for 'relu', False for 'tanh'; a ValueError naming ``fn`` otherwise."""
     if nonlinearity not in NONLINEARITIES:
         raise ValueError(f"{fn}: nonlinearity must be one of {', '.join(map(repr, NONLINEARITIES))}, "
                          f"got {nonlinearity!r}")
@@ -93,7 +94,7 @@ def rnn_forward(x, W_ih, W_hh, b, h0, nonlinearity="tanh"):
     """Run the RNN over a sequence: x (T, B, D), W_ih (D, H), W_hh (H, H), b (H,), h0 (B, H), nonlinearity
     'tanh' or 'relu'. Returns (hs, cache): hs (T, B, H) every h_t (read-only: the cache holds it)."""
     fn = "rnn_forward"
-    relu = _relu(fn, nonlinearity)
+    relu = nonlinearity_is_relu(fn, nonlinearity)
     x, W_ih, W_hh, b, states = checks.sequence_inputs(fn, 1, x, W_ih, W_hh, b, {"h0": h0})
     T, B, D = x.shape
     hs = np.empty((T, B, W_hh.shape[0]), x.dtype)
@@ -108,7 +109,7 @@ def rnn_forward_drive(D, W_hh, b, h0, nonlinearity="tanh", overwrite_drive=False
     (zero). Returns (hs, cache) as :func:`rnn_forward`; the cache is for :func:`rnn_backward_drive`.
     ``overwrite_drive``: D is the caller's private buffer, which then holds hs."""
     fn = "rnn_forward_drive"
-    relu = _relu(fn, nonlinearity)
+    relu = nonlinearity_is_relu(fn, nonlinearity)
     D, W_hh, b, states = checks.drive_inputs(fn, 1, D, W_hh, b, {"h0": h0})
     T, B, H = D.shape
     b = np.zeros(H, D.dtype) if b is None else b

@@ -13,7 +13,7 @@ from tests.cells.cell_configs import FAMILIES, FEWER_EXAMPLES, Config, assert_sa
     run_with_grads
 
 import rnnlab.cells as cells
-from rnnlab.cells import LSTM, FusedSequence, kernels
+from rnnlab.cells import LSTM, RNN, FusedSequence, kernels
 from rnnlab.cells.fused import kernels_in_use
 from rnnlab.cells.momentum import InputMomentum
 
@@ -37,12 +37,12 @@ def paths_taken(monkeypatch):
 
 
 def kernel_path(family: str) -> str:
-    """The fused path a family takes on the kernels: plain LSTM, RNN, GRU and IndRNN from x, the momentum LSTMs with the
-    rule inside the LSTM's loop, everything else through a drive."""
+    """The fused path a family takes on the kernels: plain LSTM, RNN, GRU and IndRNN from x, the momentum LSTMs and
+    RNNs with the rule inside the core's loop, everything else through a drive."""
     cls = getattr(cells, family)
     if family in ("LSTM", "RNN", "GRU", "IndRNN"):
         return "kernel"
-    return "rule kernel" if issubclass(cls, LSTM) and issubclass(cls, InputMomentum) else "drive kernel"
+    return "rule kernel" if issubclass(cls, (LSTM, RNN)) and issubclass(cls, InputMomentum) else "drive kernel"
 
 
 def _run(config, fused):

@@ -1,27 +1,33 @@
-"""The momentum LSTMs' sequence kernel: the momentum rule run inside the LSTM's time loop, one step at a time,
-so that no (T, B, 4H) drive or gradient array is written out and read back between the rule and the core.
+"""The momentum cells' sequence kernels: the momentum rule run inside the core's time loop (LSTM or plain
+RNN), one step at a time, so that no (T, B, G) drive or gradient array is written out and read back between
+the rule and the core.
 
-With a_t = x_t W_ih + b_ih (B, G), G = 4H (the projection, fused into the step when D = 1):
+With a_t = x_t W_ih + b_ih (B, G), G = 4H for the LSTM and H for the RNN (the projection fused into the
+step when D = 1):
 
     heavy ball (Momentum, Nesterov):  v_t = mu_t v_{t-1} + s a_t;                       drive_t = v_t
     Adam (RMSProp: mu = 0):           v_t = mu v_{t-1} + s a_t;  m_t = beta m_{t-1} + (1 - beta) a_t^2;
                                       drive_t = v_t r_t,  r_t = (m_t + eps)^(-1/2)
-    z_t = drive_t + h_{t-1} W_hh + b_hh, then the LSTM step of ``lstm.py``
+    z_t = drive_t + h_{t-1} W_hh + b_hh, then the core's step: the LSTM step of ``lstm.py``, or
+    h_t = phi(z_t) (``rnn.py``, phi = tanh or relu)
 
-BPTT, t = T-1 down to 0: the LSTM step gives g_t = dL/ddrive_t = dz_t, then, with carries dv' = mu_{t+1} dv_{t+1}
-(dL/dv_T at the start) and dm' = beta dm_{t+1}:
+BPTT, t = T-1 down to 0: the core's step gives g_t = dL/ddrive_t = dz_t, then, with carries
+dv' = mu_{t+1} dv_{t+1} (dL/dv_T at the start) and dm' = beta dm_{t+1}:
 
     heavy ball:  dv = dv' + g_t;          dA_t = s dv;                                  dv' = mu_t dv
     Adam:        dv = dv' + g_t r_t;      dm = dm' - g_t v_t r_t^3 / 2;
                  dA_t = s dv + 2 (1 - beta) a_t dm;                                     dv' = mu dv, dm' = beta dm
 
 and dx_t = dA_t W_ih^T, dW_ih = sum_t x_t^T dA_t, db_ih = sum dA_t (per step when D = 1, else GEMMs over
-``CHUNK`` steps); dW_hh and db_hh from dz as in the LSTM kernel. The rule adds one pass over a (B, G) block
-per step, which stays in cache. The heavy ball's backward needs nothing beyond the LSTM's own cache. Adam's
-needs v_t and r_t: instead of two (T, B, G) arrays written in the forward and read back (memory traffic
-that cost more than the arithmetic), the forward keeps (v, m) at the start of each backward chunk and the
-backward recomputes the chunk's v_t, r_t from there (the rule is pointwise and cheap; the chunk stays in
-cache). Every backward value is flushed below ``flush_threshold``.
+``CHUNK`` steps); dW_hh and db_hh from dz as in the core's own kernel. The rule adds one pass over a (B, G)
+block per step, which stays in cache. The heavy ball's backward needs nothing beyond the core's own cache.
+Adam's needs v_t and r_t: instead of two (T, B, G) arrays written in the forward and read back (memory
+traffic that cost more than the arithmetic), the forward keeps (v, m) at the start of each backward chunk
+and the backward recomputes the chunk's v_t, r_t from there (the rule is pointwise and cheap; the chunk
+stays in cache). Every backward value is flushed below ``flush_threshold``.
+
+One time loop (``_forward``, ``_backward``) serves both cores; what differs, the core's step and what it
+keeps for BPTT, is in ``LSTMSteps`` and ``RNNSteps``.
 """
 from __future__ import annotations
 
@@ -32,6 +38,7 @@ from .activations import flush, flush_arrays, flush_threshold
 from .jit import jit
 from .lstm import CHUNK, add_matmul, lstm_step_backward, lstm_step_forward, previous_rows, read_only
 from .projection import fused_input_row_backward
+from .rnn import nonlinearity_is_relu, rnn_step_backward, rnn_step_forward
 
 
 @jit
@@ -94,18 +101,72 @@ def rule_step_backward(dz, x, w, xw, fuse, b_ih, mu, s, adam, beta, V, R, dv, dm
             dx[r] = fused_input_row_backward(dA[r], x[r], w, dw)
 
 
-class MomentumLSTMCache:
-    """What :func:`momentum_lstm_backward` needs: the inputs, the rule's coefficients, the gates (T, B, 4H),
-    cell and hidden states (T, B, H), and for Adam (v, m) at the start of each backward chunk (``starts``
-    (n,), ``v_at``, ``m_at`` (n, B, G)), eps and, when D > 1, the projection xw. The gate and cell-state
-    buffers go back to :mod:`.buffers` when the cache is freed."""
+class LSTMSteps:
+    """The LSTM core in the rule's loop: keeps the gates (T, B, 4H) and the cell states (T, B, H), in buffers
+    that go back to :mod:`.buffers` with the cache; carries dc through the backward."""
 
-    __slots__ = ("W_hh", "W_ih", "_act", "_cs", "adam", "b_ih", "beta", "c0", "eps", "h0", "hs", "m_at", "mus",
-                 "s", "starts", "v_at", "x", "xw", "__weakref__")
+    gates, family, state_names = 4, "momentum_lstm", ("h0", "c0")
 
-    def __del__(self, give=buffers.give):
+    def __init__(self, T, B, H, dtype, c0):
+        self.act, self.cs, self.c0 = buffers.take((T, B, 4 * H), dtype), buffers.take((T, B, H), dtype), c0
+
+    def forward(self, t, drive, hw, b_hh, hs):
+        c_prev = self.cs[t - 1] if t > 0 else self.c0
+        # z = drive + hw + b_hh: the projection is the rule's, so the step's own input arguments go unused
+        lstm_step_forward(drive, hw, b_hh, drive[0], b_hh, False, c_prev, self.act[t], self.cs[t], hs[t])
+
+    def finals(self):
+        return (self.cs[-1].copy(),)
+
+    def backward_carries(self, fn, B, H, dtype, dfinals):
+        (dc,) = checks.incoming(fn, 1, B, H, dtype, None, dcT=dfinals[0])[1:]
+        return [dc, np.empty(H, dtype)]     # dc, and a tanh(c) row of scratch
+
+    def backward(self, t, dh_out, dh_rec, dz_t, db_hh, threshold, hs, carries):
+        c_prev = self.cs[t - 1] if t > 0 else self.c0
+        lstm_step_backward(dh_out, dh_rec, self.act[t], self.cs[t], c_prev, carries[0], dz_t, db_hh, threshold,
+                           False, dh_out[0], db_hh, dh_out[0], db_hh, carries[1])
+
+    def release(self, give=buffers.give):
+        give(self.act, self.cs)
+
+
+class RNNSteps:
+    """The plain RNN core in the rule's loop, h_t = phi(z_t): keeps nothing beyond hs."""
+
+    gates, family, state_names = 1, "momentum_rnn", ("h0",)
+
+    def __init__(self, relu):
+        self.relu = relu
+
+    def forward(self, t, drive, hw, b_hh, hs):
+        rnn_step_forward(drive, hw, b_hh, drive[0], b_hh, False, self.relu, hs[t])
+
+    def finals(self):
+        return ()
+
+    def backward_carries(self, fn, B, H, dtype, dfinals):
+        return []
+
+    def backward(self, t, dh_out, dh_rec, dz_t, db_hh, threshold, hs, carries):
+        rnn_step_backward(dh_out, dh_rec, hs[t], self.relu, dz_t, db_hh, threshold, False, dh_out[0], db_hh,
+                          dh_out[0], db_hh)
+
+    def release(self):
+        pass
+
+
+class MomentumCache:
+    """What the backward needs: the inputs, the rule's coefficients, hs (T, B, H), the core's steps (with what
+    they keep), and for Adam (v, m) at the start of each backward chunk (``starts`` (n,), ``v_at``, ``m_at``
+    (n, B, G)), eps and, when D > 1, the projection xw. The core's buffers are released with the cache."""
+
+    __slots__ = ("W_hh", "W_ih", "adam", "b_ih", "beta", "core", "eps", "h0", "hs", "m_at", "mus", "s", "starts",
+                 "v_at", "x", "xw", "__weakref__")
+
+    def __del__(self):
         try:
-            give(self._act, self._cs)
+            self.core.release()
         except (AttributeError, TypeError):  # interpreter shutdown: module state already torn down
             pass
 
@@ -119,25 +180,47 @@ def momentum_lstm_forward(x, W_ih, b_ih, W_hh, b_hh, h0, c0, v0, mus, s, m0=None
     """
     fn = "momentum_lstm_forward"
     x, W_ih, W_hh, b_hh, states = checks.sequence_inputs(fn, 4, x, W_ih, W_hh, b_hh, {"h0": h0, "c0": c0})
+    T, B, _ = x.shape
+    core = LSTMSteps(T, B, W_hh.shape[0], x.dtype, states["c0"])
+    hs, finals, v, m, cache = _forward(fn, core, x, W_ih, b_ih, W_hh, b_hh, states["h0"], v0, mus, s, m0, beta, eps)
+    return (hs, *finals, v, m, cache)
+
+
+def momentum_rnn_forward(x, W_ih, b_ih, W_hh, b_hh, h0, v0, mus, s, m0=None, beta=0.9, eps=1e-8,
+                         nonlinearity="tanh"):
+    """Run a momentum RNN over x (T, B, D): h_t = phi(drive_t + h_{t-1} W_hh + b_hh), W_ih (D, H), b_ih (H,)
+    (inside the momentum), W_hh (H, H), b_hh (H,), h0 (B, H), v0 (B, H); mus, s, m0, beta, eps as
+    :func:`momentum_lstm_forward`; nonlinearity 'tanh' or 'relu'.
+
+    Returns (hs (T, B, H) read-only, v_T, m_T (None for the heavy ball), cache).
+    """
+    fn = "momentum_rnn_forward"
+    core = RNNSteps(nonlinearity_is_relu(fn, nonlinearity))
+    x, W_ih, W_hh, b_hh, states = checks.sequence_inputs(fn, 1, x, W_ih, W_hh, b_hh, {"h0": h0})
+    hs, _, v, m, cache = _forward(fn, core, x, W_ih, b_ih, W_hh, b_hh, states["h0"], v0, mus, s, m0, beta, eps)
+    return hs, v, m, cache
+
+
+def _forward(fn, core, x, W_ih, b_ih, W_hh, b_hh, h0, v0, mus, s, m0, beta, eps):
+    """The time loop of both cores (inputs already checked but the rule's)."""
     T, B, D = x.shape
     G = W_hh.shape[1]
     dtype = x.dtype
-    b_ih = _rule_array(fn, "b_ih", b_ih, (G,), dtype, "(4H,)")
-    v = _rule_array(fn, "v0", v0, (B, G), dtype, "(B, 4H)").copy()
+    width = "4H" if core.gates == 4 else "H"
+    b_ih = _rule_array(fn, "b_ih", b_ih, (G,), dtype, f"({width},)")
+    v = _rule_array(fn, "v0", v0, (B, G), dtype, f"(B, {width})").copy()
     adam = m0 is not None
-    m = _rule_array(fn, "m0", m0, (B, G), dtype, "(B, 4H)").copy() if adam else np.zeros((1, 1), dtype)
+    m = _rule_array(fn, "m0", m0, (B, G), dtype, f"(B, {width})").copy() if adam else np.zeros((1, 1), dtype)
     mus = _rule_array(fn, "mus", np.asarray(mus, dtype=dtype), (T,), dtype, f"(T,) = ({T},)")
     c = dtype.type
-    cache = MomentumLSTMCache()
-    cache.x, cache.W_ih, cache.b_ih, cache.W_hh, cache.h0, cache.c0 = x, W_ih, b_ih, W_hh, states["h0"], states["c0"]
+    cache = MomentumCache()
+    cache.core, cache.x, cache.W_ih, cache.b_ih, cache.W_hh, cache.h0 = core, x, W_ih, b_ih, W_hh, h0
     cache.mus, cache.s, cache.adam, cache.beta, cache.eps = mus, c(s), adam, c(beta), c(eps)
     fuse = D == 1
     x_rows, w = (x.reshape(T, B), W_ih[0]) if fuse else (np.zeros((T, 1), dtype), b_ih)
     xw = None if fuse else np.matmul(x.reshape(T * B, D), W_ih).reshape(T, B, G)
     cache.xw = xw if adam else None      # only Adam's backward reads a_t
-    act = cache._act = buffers.take((T, B, G), dtype)
-    cs = cache._cs = buffers.take((T, B, W_hh.shape[0]), dtype)
-    hs = cache.hs = np.empty(cs.shape, dtype)
+    hs = cache.hs = np.empty((T, B, W_hh.shape[0]), dtype)
     cache.starts = starts = chunk_starts(T)
     cache.v_at = cache.m_at = None
     if adam:
@@ -145,7 +228,7 @@ def momentum_lstm_forward(x, W_ih, b_ih, W_hh, b_hh, h0, c0, v0, mus, s, m0=None
     none2 = np.zeros((1, 1), dtype)
     drive = np.empty((B, G), dtype) if adam else v      # the forward keeps no v_t, r_t (the backward recomputes)
     hw = np.empty((B, G), dtype)
-    h_prev, c_prev = states["h0"], states["c0"]
+    h_prev = h0
     k = 0
     for t in range(T):
         if adam and k < len(starts) and t == starts[k]:
@@ -154,9 +237,9 @@ def momentum_lstm_forward(x, W_ih, b_ih, W_hh, b_hh, h0, c0, v0, mus, s, m0=None
         rule_step_forward(x_rows[t], w, none2 if fuse else xw[t], fuse, b_ih, mus[t], c(s), adam, c(beta),
                           c(eps), v, m, False, none2, none2, drive)
         np.matmul(h_prev, W_hh, out=hw)
-        lstm_step_forward(drive, hw, b_hh, x_rows[t], w, False, c_prev, act[t], cs[t], hs[t])
-        h_prev, c_prev = hs[t], cs[t]
-    return read_only(hs), cs[T - 1].copy(), v, m if adam else None, cache
+        core.forward(t, drive, hw, b_hh, hs)
+        h_prev = hs[t]
+    return read_only(hs), core.finals(), v, m if adam else None, cache
 
 
 def momentum_lstm_backward(cache, dhs, dhT, dcT, dvT, dmT=None):
@@ -166,16 +249,32 @@ def momentum_lstm_backward(cache, dhs, dhT, dcT, dvT, dmT=None):
     Returns (dx (T, B, D), dW_ih, db_ih, dW_hh, db_hh, dh0, dc0, dv0, dm0 (None for the heavy ball)), flushed.
     The cache is not modified.
     """
-    fn = "momentum_lstm_backward"
-    if not isinstance(cache, MomentumLSTMCache):
-        raise TypeError(f"{fn}: cache must be the MomentumLSTMCache that momentum_lstm_forward returned, got "
-                        f"{type(cache).__name__}")
-    x, W_ih, W_hh, hs, act, cs = cache.x, cache.W_ih, cache.W_hh, cache.hs, cache._act, cache._cs
+    return _backward("momentum_lstm_backward", LSTMSteps, cache, dhs, dhT, (dcT,), dvT, dmT)
+
+
+def momentum_rnn_backward(cache, dhs, dhT, dvT, dmT=None):
+    """BPTT of :func:`momentum_rnn_forward`: dhs (T, B, H), dhT (B, H), dvT (and dmT for Adam) (B, H) the
+    gradients of the outputs and final states (None: zero).
+
+    Returns (dx (T, B, D), dW_ih, db_ih, dW_hh, db_hh, dh0, dv0, dm0 (None for the heavy ball)), flushed.
+    The cache is not modified.
+    """
+    return _backward("momentum_rnn_backward", RNNSteps, cache, dhs, dhT, (), dvT, dmT)
+
+
+def _backward(fn, kind, cache, dhs, dhT, dcore, dvT, dmT):
+    if not isinstance(cache, MomentumCache) or not isinstance(cache.core, kind):
+        raise TypeError(f"{fn}: cache must be the MomentumCache that {kind.family}_forward returned, got "
+                        f"{type(cache).__name__}" + (f" from {cache.core.family}_forward"
+                                                      if isinstance(cache, MomentumCache) else ""))
+    core, x, W_ih, W_hh, hs = cache.core, cache.x, cache.W_ih, cache.W_hh, cache.hs
     T, B, H = hs.shape
-    D, G, dtype = x.shape[2], 4 * H, hs.dtype
-    dhs, dh_rec, dc = checks.incoming(fn, T, B, H, dtype, dhs, dhT=dhT, dcT=dcT)
-    dv = _carry(fn, "dvT", dvT, (B, G), dtype)
-    dm = _carry(fn, "dmT", dmT, (B, G), dtype) if cache.adam else np.zeros((1, 1), dtype)
+    D, G, dtype = x.shape[2], W_hh.shape[1], hs.dtype
+    width = "4H" if core.gates == 4 else "H"
+    dhs, dh_rec = checks.incoming(fn, T, B, H, dtype, dhs, dhT=dhT)
+    carries = core.backward_carries(fn, B, H, dtype, dcore)
+    dv = _carry(fn, "dvT", dvT, (B, G), dtype, width)
+    dm = _carry(fn, "dmT", dmT, (B, G), dtype, width) if cache.adam else np.zeros((1, 1), dtype)
     threshold = flush_threshold(dtype)
     zeros = np.zeros((B, H), dtype)
     none2 = np.zeros((1, 1), dtype)
@@ -184,7 +283,6 @@ def momentum_lstm_backward(cache, dhs, dhT, dcT, dvT, dmT=None):
     dW_part = np.empty((max(H, D), G), dtype)
     n_chunk = min(T, CHUNK)
     dz, dA = np.empty((n_chunk, B, G), dtype), np.empty((n_chunk, B, G), dtype)
-    tc_row = np.empty(H, dtype)
     dx = np.empty((T, B, D), dtype)
     fuse = D == 1
     x_rows, w, dx_rows, dw = ((x.reshape(T, B), W_ih[0], dx.reshape(T, B), dW_ih[0]) if fuse
@@ -200,10 +298,8 @@ def momentum_lstm_backward(cache, dhs, dhT, dcT, dvT, dmT=None):
         if cache.adam:      # this chunk's v_t, r_t again, from (v, m) before its first step
             _recompute(cache, k, t0, t1, x_rows, w, xw, fuse, V, R)
         for t in range(t1 - 1, t0 - 1, -1):
-            c_prev = cs[t - 1] if t > 0 else cache.c0
             dz_t, dA_t = dz[t - t0], dA[t - t0]
-            lstm_step_backward(zeros if dhs is None else dhs[t], dh_rec, act[t], cs[t], c_prev, dc, dz_t, db_hh,
-                               threshold, False, x_rows[t], w, dx_rows[t], dw, tc_row)
+            core.backward(t, zeros if dhs is None else dhs[t], dh_rec, dz_t, db_hh, threshold, hs, carries)
             rule_step_backward(dz_t, x_rows[t], w, none2 if fuse or not cache.adam else xw[t], fuse, cache.b_ih,
                                cache.mus[t], cache.s, cache.adam, cache.beta, V[t - t0] if cache.adam else none2,
                                R[t - t0] if cache.adam else none2, dv, dm, dA_t, db_ih, dx_rows[t], dw, threshold)
@@ -214,7 +310,7 @@ def momentum_lstm_backward(cache, dhs, dhT, dcT, dvT, dmT=None):
             dA2 = dA[:n].reshape(n * B, G)
             add_matmul(dW_ih, dW_part[:D], x[t0:t1].reshape(n * B, D).T, dA2)
             np.matmul(dA2, W_ih_T, out=dx[t0:t1].reshape(n * B, D))
-    grads = (dx, dW_ih, db_ih, dW_hh, db_hh, dh_rec, dc)
+    grads = (dx, dW_ih, db_ih, dW_hh, db_hh, dh_rec, *carries[:len(dcore)])
     flush_arrays(grads, threshold)      # the carries dv, dm were flushed step by step
     return (*grads, dv, dm if cache.adam else None)
 
@@ -242,6 +338,6 @@ def _rule_array(fn, name, a, shape, dtype, layout):
     return a
 
 
-def _carry(fn, name, g, shape, dtype):
-    g = checks.output_gradient(fn, name, g, shape, dtype, "(B, 4H)")
+def _carry(fn, name, g, shape, dtype, width):
+    g = checks.output_gradient(fn, name, g, shape, dtype, f"(B, {width})")
     return np.zeros(shape, dtype) if g is None else g.copy()
