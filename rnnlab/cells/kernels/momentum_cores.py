@@ -27,7 +27,9 @@ and the backward recomputes the chunk's v_t, r_t from there (the rule is pointwi
 stays in cache). Every backward value is flushed below ``flush_threshold``.
 
 One time loop (``_forward``, ``_backward``) serves both cores; what differs, the core's step and what it
-keeps for BPTT, is in ``LSTMSteps`` and ``RNNSteps``.
+keeps for BPTT, is in ``LSTMSteps`` and ``RNNSteps``. They call the cores' step kernels with fuse_input
+False (z = drive + h W_hh + b_hh: the projection is the rule's), so the kernels' own projection arguments
+get placeholders of the right type.
 """
 from __future__ import annotations
 
@@ -105,14 +107,13 @@ class LSTMSteps:
     """The LSTM core in the rule's loop: keeps the gates (T, B, 4H) and the cell states (T, B, H), in buffers
     that go back to :mod:`.buffers` with the cache; carries dc through the backward."""
 
-    gates, family, state_names = 4, "momentum_lstm", ("h0", "c0")
+    gates, family = 4, "momentum_lstm"
 
     def __init__(self, T, B, H, dtype, c0):
         self.act, self.cs, self.c0 = buffers.take((T, B, 4 * H), dtype), buffers.take((T, B, H), dtype), c0
 
     def forward(self, t, drive, hw, b_hh, hs):
         c_prev = self.cs[t - 1] if t > 0 else self.c0
-        # z = drive + hw + b_hh: the projection is the rule's, so the step's own input arguments go unused
         lstm_step_forward(drive, hw, b_hh, drive[0], b_hh, False, c_prev, self.act[t], self.cs[t], hs[t])
 
     def finals(self):
@@ -134,7 +135,7 @@ class LSTMSteps:
 class RNNSteps:
     """The plain RNN core in the rule's loop, h_t = phi(z_t): keeps nothing beyond hs."""
 
-    gates, family, state_names = 1, "momentum_rnn", ("h0",)
+    gates, family = 1, "momentum_rnn"
 
     def __init__(self, relu):
         self.relu = relu
