@@ -1,7 +1,6 @@
 """The runner: dropout with one mask shared across time, batch norm over (time, batch), and the compiled-kernel
 dispatch of the fused path."""
 import numpy as np
-import pytest
 
 import rnnlab
 import rnnlab.cells as C

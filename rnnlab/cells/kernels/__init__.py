@@ -55,12 +55,13 @@ import contextvars
 import importlib
 import os
 
-__all__ = ["adam_scan", "adam_scan_backward", "available", "disabled", "enabled", "gru_backward", "gru_backward_input",
-           "gru_forward", "gru_forward_input", "heavy_ball_scan", "heavy_ball_scan_backward", "indrnn_backward",
-           "indrnn_backward_input", "indrnn_forward", "indrnn_forward_input", "lstm_backward", "lstm_backward_drive",
-           "lstm_forward", "lstm_forward_drive", "momentum_lstm_backward", "momentum_lstm_forward",
-           "momentum_rnn_backward", "momentum_rnn_forward", "rnn_backward", "rnn_backward_drive", "rnn_forward",
-           "rnn_forward_drive", "unavailable_reason"]
+__all__ = ["adam_scan", "adam_scan_backward", "available", "disabled", "enabled", "gru_backward",
+           "gru_backward_input", "gru_forward", "gru_forward_input", "heavy_ball_scan",
+           "heavy_ball_scan_backward", "indrnn_backward", "indrnn_backward_input", "indrnn_forward",
+           "indrnn_forward_input", "lstm_backward", "lstm_backward_drive", "lstm_forward",
+           "lstm_forward_drive", "momentum_lstm_backward", "momentum_lstm_forward", "momentum_rnn_backward",
+           "momentum_rnn_forward", "rnn_backward", "rnn_backward_drive", "rnn_forward", "rnn_forward_drive",
+           "unavailable_reason"]
 
 ENV_SWITCH = "RNNLAB_KERNELS"
 """The environment variable that switches the kernels off when set to 0 (1 or unset: on)."""

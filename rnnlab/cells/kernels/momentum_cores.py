@@ -107,10 +107,11 @@ class LSTMSteps:
     """The LSTM core in the rule's loop: keeps the gates (T, B, 4H) and the cell states (T, B, H), in buffers
     that go back to :mod:`.buffers` with the cache; carries dc through the backward."""
 
-    gates, family = 4, "momentum_lstm"
+    gates, family, final_names = 4, "momentum_lstm", ("dcT",)
 
     def __init__(self, T, B, H, dtype, c0):
         self.act, self.cs, self.c0 = buffers.take((T, B, 4 * H), dtype), buffers.take((T, B, H), dtype), c0
+        self.tc_row = np.empty(H, dtype)        # the backward's scratch row of tanh(c)
 
     def forward(self, t, drive, hw, b_hh, hs):
         c_prev = self.cs[t - 1] if t > 0 else self.c0
@@ -119,14 +120,10 @@ class LSTMSteps:
     def finals(self):
         return (self.cs[-1].copy(),)
 
-    def backward_carries(self, fn, B, H, dtype, dfinals):
-        (dc,) = checks.incoming(fn, 1, B, H, dtype, None, dcT=dfinals[0])[1:]
-        return [dc, np.empty(H, dtype)]     # dc, and a tanh(c) row of scratch
-
     def backward(self, t, dh_out, dh_rec, dz_t, db_hh, threshold, hs, carries):
         c_prev = self.cs[t - 1] if t > 0 else self.c0
         lstm_step_backward(dh_out, dh_rec, self.act[t], self.cs[t], c_prev, carries[0], dz_t, db_hh, threshold,
-                           False, dh_out[0], db_hh, dh_out[0], db_hh, carries[1])
+                           False, dh_out[0], db_hh, dh_out[0], db_hh, self.tc_row)
 
     def release(self, give=buffers.give):
         give(self.act, self.cs)
@@ -135,7 +132,7 @@ class LSTMSteps:
 class RNNSteps:
     """The plain RNN core in the rule's loop, h_t = phi(z_t): keeps nothing beyond hs."""
 
-    gates, family = 1, "momentum_rnn"
+    gates, family, final_names = 1, "momentum_rnn", ()
 
     def __init__(self, relu):
         self.relu = relu
@@ -145,9 +142,6 @@ class RNNSteps:
 
     def finals(self):
         return ()
-
-    def backward_carries(self, fn, B, H, dtype, dfinals):
-        return []
 
     def backward(self, t, dh_out, dh_rec, dz_t, db_hh, threshold, hs, carries):
         rnn_step_backward(dh_out, dh_rec, hs[t], self.relu, dz_t, db_hh, threshold, False, dh_out[0], db_hh,
@@ -272,8 +266,8 @@ def _backward(fn, kind, cache, dhs, dhT, dcore, dvT, dmT):
     T, B, H = hs.shape
     D, G, dtype = x.shape[2], W_hh.shape[1], hs.dtype
     width = "4H" if core.gates == 4 else "H"
-    dhs, dh_rec = checks.incoming(fn, T, B, H, dtype, dhs, dhT=dhT)
-    carries = core.backward_carries(fn, B, H, dtype, dcore)
+    dhs, dh_rec, *carries = checks.incoming(fn, T, B, H, dtype, dhs, dhT=dhT,
+                                            **dict(zip(core.final_names, dcore)))
     dv = _carry(fn, "dvT", dvT, (B, G), dtype, width)
     dm = _carry(fn, "dmT", dmT, (B, G), dtype, width) if cache.adam else np.zeros((1, 1), dtype)
     threshold = flush_threshold(dtype)
@@ -311,7 +305,7 @@ def _backward(fn, kind, cache, dhs, dhT, dcore, dvT, dmT):
             dA2 = dA[:n].reshape(n * B, G)
             add_matmul(dW_ih, dW_part[:D], x[t0:t1].reshape(n * B, D).T, dA2)
             np.matmul(dA2, W_ih_T, out=dx[t0:t1].reshape(n * B, D))
-    grads = (dx, dW_ih, db_ih, dW_hh, db_hh, dh_rec, *carries[:len(dcore)])
+    grads = (dx, dW_ih, db_ih, dW_hh, db_hh, dh_rec, *carries)
     flush_arrays(grads, threshold)      # the carries dv, dm were flushed step by step
     return (*grads, dv, dm if cache.adam else None)
 

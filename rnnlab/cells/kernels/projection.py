@@ -1,6 +1,6 @@
 """The input projection's gradients for one batch row when D = 1 (the projection fused into a step kernel):
-a_t = x_t w + b gives dL/dx_t = da_t . w and dL/dw += x_t da_t. Inlined into the LSTM, GRU and momentum-LSTM
-backward steps."""
+a_t = x_t w + b gives dL/dx_t = da_t . w and dL/dw += x_t da_t. Inlined into the RNN's, LSTM's, GRU's and
+momentum rule's backward steps."""
 from __future__ import annotations
 
 from .jit import jit

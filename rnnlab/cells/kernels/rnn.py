@@ -21,6 +21,7 @@ import numpy as np
 from . import checks
 from .activations import flush, flush_arrays, flush_threshold, tanh
 from .jit import jit
+from .projection import fused_input_row_backward
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -64,12 +65,7 @@ def rnn_step_backward(dh_out, dh_rec, h, relu, dz, db, threshold, fuse_input, x,
         for j in range(H):
             db[j] += dz[r, j]
         if fuse_input:
-            total = zero
-            for j in range(H):
-                total += dz[r, j] * w[j]
-            dx[r] = total
-            for j in range(H):
-                dw[j] += x[r] * dz[r, j]
+            dx[r] = fused_input_row_backward(dz[r], x[r], w, dw)
 
 
 class RNNCache:

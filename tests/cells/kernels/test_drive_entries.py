@@ -133,6 +133,8 @@ def test_drive_entries_refuse_bad_input_naming_the_argument():
     with pytest.raises(ValueError, match=r"indrnn_forward_input: W_ih must have shape \(D, H\) with D = x.shape\[2\] "
                                          r"and H = u.shape\[0\] = \(2, 4\), got \(2, 16\)"):
         kernels.indrnn_forward_input(x, W_ih, b[:4], np.ones(4), h0)
+    with pytest.raises(TypeError, match=r"^indrnn_forward_input: b must be a NumPy array \(H,\), got None$"):
+        kernels.indrnn_forward_input(x, W_ih[:, :4], None, np.ones(4), h0)
     _, _, cache = kernels.lstm_forward(x, W_ih, W_hh, b, h0, c0)
     with pytest.raises(TypeError, match=r"lstm_backward_drive: this cache is from lstm_forward; pass it to "
                                         r"lstm_backward"):
