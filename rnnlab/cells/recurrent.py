@@ -1,7 +1,7 @@
 """``Recurrent``: runs one cell or a stack of cells over a time-major sequence, on either path."""
 from __future__ import annotations
 
-from ..engine import backend, init, ops
+from ..engine import backend, collector, init, ops
 from ..engine.layers import BatchNorm, Dropout
 from ..engine.module import Module
 from ..engine.tensor import Tensor
@@ -39,16 +39,18 @@ def unroll(cell: Cell, x, state, t0: int = 0, probe: GradNormProbe | None = None
     The input projections a_t = x_t W_ih + b_ih of all T steps are one matmul over the (T*B, D) rows
     (they do not depend on the state), then each step runs the cell's recurrence on its a_t, exactly as
     ``cell.step(x_t, state, t)`` would. Returns (outputs (T, B, H) = all h_t stacked, final state tuple).
+    The graph is built with Python's cyclic collector paused (:func:`rnnlab.engine.collector.paused`).
     """
     T, B, D = x.shape
-    projected = ops.reshape(cell.project(ops.reshape(x, (T * B, D))), (T, B, -1))
-    hs = []
-    for k, a_t in enumerate(split_time(projected)):
-        state = cell.advance(a_t, state, t0 + 1 + k)
-        hs.append(state[0])
-    if probe is not None:
-        probe.watch(hs)
-    return join_time(hs), tuple(state)
+    with collector.paused():    # thousands of nodes, no cycles: see rnnlab.engine.collector
+        projected = ops.reshape(cell.project(ops.reshape(x, (T * B, D))), (T, B, -1))
+        hs = []
+        for k, a_t in enumerate(split_time(projected)):
+            state = cell.advance(a_t, state, t0 + 1 + k)
+            hs.append(state[0])
+        if probe is not None:
+            probe.watch(hs)
+        return join_time(hs), tuple(state)
 
 
 def _name(dtype) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import re
 
-from . import backend
+from . import backend, collector
 from .errors import FunctionError, TensorDataError
 from .grad_mode import enable_grad, grad_enabled, no_grad  # noqa: F401  (part of this module's API)
 
@@ -224,8 +224,15 @@ def backward_walk(roots, retain_graph: bool = False, observe=None, deliver=None,
     * ``compute=False`` runs no backward at all: every input that requires grad is handed its own data as a
       stand-in gradient, so the walk visits the functions in the same order at the cost of a few additions.
 
-    ``op`` names the caller in errors.
+    ``op`` names the caller in errors. The walk runs with Python's cyclic collector paused
+    (:func:`rnnlab.engine.collector.paused`): the graph it frees has no cycles.
     """
+    with collector.paused():
+        _walk(roots, retain_graph, observe, deliver, compute, op)
+
+
+def _walk(roots, retain_graph, observe, deliver, compute, op) -> None:
+    """The loop of :func:`backward_walk`."""
     pending: dict[int, tuple] = {}   # id(tensor) -> (tensor, summed gradient)
     heap: list = []
     queued: set[int] = set()
