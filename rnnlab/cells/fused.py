@@ -13,8 +13,8 @@ and the backward runs them in reverse: the core's BPTT loop gives dL/dD_t for ev
 rule's reverse loop turns it into dL/dA_t, and the projection's gradients are three matmuls over all steps:
 dL/dx = dA W_ih^T, dL/dW_ih = x^T dA, dL/db_ih = sum_t,b dA.
 
-On the NumPy backend every core with ``has_kernel`` (LSTM, RNN, GRU, IndRNN) and the momentum rules run
-compiled kernels from ``rnnlab.cells.kernels`` when that optional module is usable and not switched off
+On the NumPy backend every core with ``has_kernel`` (LSTM, RNN, GRU, IndRNN, orthogonal) and the momentum
+rules run compiled kernels from ``rnnlab.cells.kernels`` when that optional module is usable and not switched off
 (``kernels.disabled()``, ``RNNLAB_KERNELS=0``): same contract and results as the loops here. They are
 skipped while the gradient-norm probe records, since it reads the loop's dL/dh_t. Every backward, loop or
 kernel, flushes values below smallest_normal / eps to zero (``flush_tiny``), so vanishing gradients never
@@ -94,7 +94,7 @@ class FusedSequence(Function):
     Paths (``self.path`` after forward): 'kernel' (the whole sequence in the core's compiled kernel,
     projection included: plain LSTM, RNN and GRU), 'rule kernel' (projection, momentum rule and core in one
     compiled time loop: the momentum LSTMs and RNNs), 'drive kernel' (projection and rule here or in the compiled
-    scans, then the core's kernel from the drive), 'loop' (the readable loops).
+    scans, then the core's kernel from the drive: the orthogonal cells), 'loop' (the readable loops).
     """
 
     def __init__(self, core, rule=None, shift=False, t0=0, probe=None):

@@ -32,7 +32,7 @@ from ..engine.module import Module, Parameter
 from ..engine.tensor import Tensor, no_grad
 from ._checks import one_of
 from .base import Cell
-from .fused import empty_like_steps, previous_states, step_norm, sum_steps_matmul
+from .fused import empty_like_steps, flush_tiny, previous_states, step_norm, sum_steps_matmul
 from .momentum import ADAM, HEAVY_BALL, NESTEROV, RMSPROP, InputMomentum, MomentumRule, nesterov_rule
 from .registry import register_cell
 
@@ -74,11 +74,13 @@ class OrthogonalCore:
     s_t = sign(z_t):
         dz_t = dh_t * g_t * s_t^2,   dL/dh_{t-1} (through step t) = dz_t B^T,   dL/dD_t = dz_t,
         dL/dB = sum_t h_{t-1}^T dz_t,   dL/db = sum_t,batch dh_t * s_t * g_t = sum_t,batch dz_t * s_t.
+    Values below smallest_normal / eps are flushed to zero in the backward (``flush_tiny``), as the compiled
+    kernel (``kernels.modrelu_rnn_forward_drive``, from the drive) does.
     """
 
     state_names = ("h",)
     n_params = 2
-    has_kernel = False
+    has_kernel = True
 
     @staticmethod
     def modrelu(xp, z, b):
@@ -104,12 +106,20 @@ class OrthogonalCore:
             if norms is not None:
                 norms.append(step_norm(xp, dh))
             z = Z[t, ...]
-            dz = xp.where((xp.abs(z) + b > 0) & (z != 0), dh, xp.zeros_like(dh))
+            dz = flush_tiny(xp, xp.where((xp.abs(z) + b > 0) & (z != 0), dh, xp.zeros_like(dh)))
             dZ[t, ...] = dz
             dh_next = xp.matmul(dz, B.T)
-        dB = sum_steps_matmul(xp, previous_states(xp, h0, hs), dZ)
-        db = xp.sum(dZ * xp.sign(Z), axis=(0, 1))
-        return dZ, (dB, db), (dh_next,)
+        dB = flush_tiny(xp, sum_steps_matmul(xp, previous_states(xp, h0, hs), dZ))
+        db = flush_tiny(xp, xp.sum(dZ * xp.sign(Z), axis=(0, 1)))
+        return dZ, (dB, db), (flush_tiny(xp, dh_next),)
+
+    def drive_kernel_forward(self, kernels, D, shift, params, states):
+        hs, cache = kernels.modrelu_rnn_forward_drive(D, params[0], shift, params[1], states[0], overwrite_drive=True)
+        return hs, (hs[-1, ...],), cache
+
+    def drive_kernel_backward(self, kernels, cache, dhs, dfinals):
+        dD, dB, db_hh, db, dh0 = kernels.modrelu_rnn_backward_drive(cache, dhs, dfinals[0])
+        return dD, db_hh, (dB, db), (dh0,)
 
 
 @register_cell("orthogonal-rnn")

@@ -1,5 +1,5 @@
-"""Compiled sequence kernels: the numpy backend's fast path for the LSTM, RNN, GRU, IndRNN cores and the
-momentum rules.
+"""Compiled sequence kernels: the numpy backend's fast path for the LSTM, RNN, GRU, IndRNN and orthogonal
+(modReLU) cores and the momentum rules.
 
 These modules name NumPy and numba directly, on purpose: they ARE the numpy backend's compiled path (the
 cells call them only when the backend is numpy, :func:`available` is True and :func:`enabled` is True;
@@ -13,7 +13,7 @@ makes every cell run its readable per-step loop instead (``fused.py`` and the co
 
 Contract (NumPy arrays in and out, float32 or float64, one dtype for all, time-major). Two kinds of entry:
 from the input x (the projection x_t W_ih + b inside the kernel), and from a precomputed *drive*
-D (T, B, G) that stands for x_t W_ih + b_ih (the momentum cells' v_t, the GRU's and IndRNN's projection):
+D (T, B, G) that stands for x_t W_ih + b_ih (the momentum cells' v_t, the GRU's and IndRNN's projection, the orthogonal cells' drive):
 
 * ``lstm_forward(x, W_ih, W_hh, b, h0, c0) -> (hs, c_T, cache)``: x (T, B, D), W_ih (D, 4H), W_hh (H, 4H),
   b (4H,), h0 and c0 (B, H); gate order i, f, g, o; c_t = f c_{t-1} + i g, h_t = o tanh(c_t); hs (T, B, H).
@@ -24,6 +24,9 @@ D (T, B, G) that stands for x_t W_ih + b_ih (the momentum cells' v_t, the GRU's 
 * ``rnn_forward(x, W_ih, W_hh, b, h0, nonlinearity) -> (hs, cache)``: h_t = phi(x_t W_ih + h_{t-1} W_hh + b),
   phi 'tanh' or 'relu'; ``rnn_backward(cache, dhs, dhT) -> (dx, dW_ih, dW_hh, db, dh0)``;
   ``rnn_forward_drive(D, W_hh, b, h0, nonlinearity)`` / ``rnn_backward_drive -> (dD, dW_hh, db, dh0)``.
+* ``modrelu_rnn_forward_drive(D, W_hh, b, c, h0) -> (hs, cache)`` / ``modrelu_rnn_backward_drive(cache, dhs,
+  dhT) -> (dD, dW_hh, db, dc, dh0)``: the orthogonal RNNs' core, h_t = modReLU(D_t + h_{t-1} W_hh + b) with
+  modReLU(z) = sign(z) relu(|z| + c), c (H,).
 * ``gru_forward(D, W_hh, b_hh, h0) -> (hs, cache)`` / ``gru_backward(cache, dhs, dhT) -> (dD, dW_hh, db_hh,
   dh0)``: PyTorch's GRU, gate order r, z, n, D (T, B, 3H); ``gru_forward_input(x, W_ih, b_ih, W_hh, b_hh, h0)``
   / ``gru_backward_input(cache, dhs, dhT) -> (dx, dW_ih, db_ih, dW_hh, db_hh, dh0)`` the same from x.
@@ -59,9 +62,9 @@ __all__ = ["adam_scan", "adam_scan_backward", "available", "disabled", "enabled"
            "gru_backward_input", "gru_forward", "gru_forward_input", "heavy_ball_scan",
            "heavy_ball_scan_backward", "indrnn_backward", "indrnn_backward_input", "indrnn_forward",
            "indrnn_forward_input", "lstm_backward", "lstm_backward_drive", "lstm_forward",
-           "lstm_forward_drive", "momentum_lstm_backward", "momentum_lstm_forward", "momentum_rnn_backward",
-           "momentum_rnn_forward", "rnn_backward", "rnn_backward_drive", "rnn_forward", "rnn_forward_drive",
-           "unavailable_reason"]
+           "lstm_forward_drive", "modrelu_rnn_backward_drive", "modrelu_rnn_forward_drive",
+           "momentum_lstm_backward", "momentum_lstm_forward", "momentum_rnn_backward", "momentum_rnn_forward",
+           "rnn_backward", "rnn_backward_drive", "rnn_forward", "rnn_forward_drive", "unavailable_reason"]
 
 ENV_SWITCH = "RNNLAB_KERNELS"
 """The environment variable that switches the kernels off when set to 0 (1 or unset: on)."""
@@ -137,6 +140,8 @@ rnn_forward = _entry("rnn", "rnn_forward")
 rnn_backward = _entry("rnn", "rnn_backward")
 rnn_forward_drive = _entry("rnn", "rnn_forward_drive")
 rnn_backward_drive = _entry("rnn", "rnn_backward_drive")
+modrelu_rnn_forward_drive = _entry("rnn", "modrelu_rnn_forward_drive")
+modrelu_rnn_backward_drive = _entry("rnn", "modrelu_rnn_backward_drive")
 gru_forward = _entry("gru", "gru_forward")
 gru_backward = _entry("gru", "gru_backward")
 gru_forward_input = _entry("gru", "gru_forward_input")

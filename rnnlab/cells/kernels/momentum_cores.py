@@ -40,7 +40,7 @@ from .activations import flush, flush_arrays, flush_threshold
 from .jit import jit
 from .lstm import CHUNK, add_matmul, lstm_step_backward, lstm_step_forward, previous_rows, read_only
 from .projection import fused_input_row_backward
-from .rnn import nonlinearity_is_relu, rnn_step_backward, rnn_step_forward
+from .rnn import rnn_step_backward, rnn_step_forward, step_kind
 
 
 @jit
@@ -134,17 +134,17 @@ class RNNSteps:
 
     gates, family, final_names = 1, "momentum_rnn", ()
 
-    def __init__(self, relu):
-        self.relu = relu
+    def __init__(self, kind):
+        self.kind = kind
 
     def forward(self, t, drive, hw, b_hh, hs):
-        rnn_step_forward(drive, hw, b_hh, drive[0], b_hh, False, self.relu, hs[t])
+        rnn_step_forward(drive, hw, b_hh, drive[0], b_hh, False, self.kind, b_hh, hs[t])
 
     def finals(self):
         return ()
 
     def backward(self, t, dh_out, dh_rec, dz_t, db_hh, threshold, hs, carries):
-        rnn_step_backward(dh_out, dh_rec, hs[t], self.relu, dz_t, db_hh, threshold, False, dh_out[0], db_hh,
+        rnn_step_backward(dh_out, dh_rec, hs[t], self.kind, dz_t, db_hh, db_hh, threshold, False, dh_out[0], db_hh,
                           dh_out[0], db_hh)
 
     def release(self):
@@ -190,7 +190,7 @@ def momentum_rnn_forward(x, W_ih, b_ih, W_hh, b_hh, h0, v0, mus, s, m0=None, bet
     Returns (hs (T, B, H) read-only, v_T, m_T (None for the heavy ball), cache).
     """
     fn = "momentum_rnn_forward"
-    core = RNNSteps(nonlinearity_is_relu(fn, nonlinearity))
+    core = RNNSteps(step_kind(fn, nonlinearity))
     x, W_ih, W_hh, b_hh, states = checks.sequence_inputs(fn, 1, x, W_ih, W_hh, b_hh, {"h0": h0})
     hs, _, v, m, cache = _forward(fn, core, x, W_ih, b_ih, W_hh, b_hh, states["h0"], v0, mus, s, m0, beta, eps)
     return hs, v, m, cache

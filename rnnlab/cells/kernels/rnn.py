@@ -11,6 +11,15 @@ BPTT, from t = T-1 down to 0, with dh_t = dL/dh_t from the outputs plus dz_{t+1}
 
 The drive entry (``rnn_forward_drive``) takes D_t in place of x_t W_ih + b, adding the recurrent bias b.
 
+The orthogonal RNNs' core (``modrelu_rnn_forward_drive``) is the same loop with phi = modReLU, which has a
+bias c (H,) of its own:
+
+    h_t = modReLU(z_t) = sign(z_t) relu(|z_t| + c),   z_t = D_t + h_{t-1} W_hh + b
+    dz_t = dh_t [h_t != 0],   dc = sum_{t,b} dz_t sign(h_t)
+
+(h_t != 0 exactly where |z_t| + c > 0 and z_t != 0, and there sign(h_t) = sign(z_t): the backward needs
+only hs, as for tanh and relu).
+
 Speed: as the LSTM kernel: hoisted input projection (fused into the pointwise kernel when D = 1), one GEMM
 and one compiled pointwise kernel per step, dW_hh and dW_ih as one GEMM each after the loop.
 """
@@ -24,11 +33,14 @@ from .jit import jit
 from .projection import fused_input_row_backward
 
 NONLINEARITIES = ("tanh", "relu")
+TANH, RELU, MODRELU = 0, 1, 2
+"""The ``kind`` of pointwise function the step kernels apply (modReLU only through the orthogonal entries)."""
 
 
 @jit
-def rnn_step_forward(xw, hw, bias, x, w, fuse_input, relu, h):
-    """h = phi(xw + hw + b), or phi(x[r] w + hw + b) when ``fuse_input`` (D = 1).
+def rnn_step_forward(xw, hw, bias, x, w, fuse_input, kind, c, h):
+    """h = phi(xw + hw + b), or phi(x[r] w + hw + b) when ``fuse_input`` (D = 1); phi by ``kind``: tanh,
+    relu, or modReLU with its bias c (H,) (read for modReLU only).
 
     xw (B, H) the hoisted x_t W_ih (it may be ``h`` itself), hw (B, H) = h_{t-1} W_hh, bias, w (H,), x (B,).
     Rows are indexed, not sliced: a view per row costs reference counting.
@@ -40,25 +52,36 @@ def rnn_step_forward(xw, hw, bias, x, w, fuse_input, relu, h):
         s = x[r] if fuse_input else one
         for j in range(H):
             h[r, j] = (s * w[j] if fuse_input else xw[r, j]) + hw[r, j] + bias[j]
-        if relu:
+        if kind == RELU:
             for j in range(H):
                 h[r, j] = max(h[r, j], zero)
+        elif kind == MODRELU:
+            for j in range(H):
+                z = h[r, j]
+                m = max(abs(z) + c[j], zero)
+                h[r, j] = m if z > zero else (-m if z < zero else z * m)   # z * m: 0 at 0, NaN stays NaN
         else:
             for j in range(H):
                 h[r, j] = tanh(h[r, j])
 
 
 @jit
-def rnn_step_backward(dh_out, dh_rec, h, relu, dz, db, threshold, fuse_input, x, w, dx, dw):
-    """dz = (dh_out + dh_rec) * phi'(z) from h = phi(z), flushed; db += column sums of dz; when
-    ``fuse_input`` (D = 1) also dx (B,) = dz w and dw (H,) += x^T dz. All (B, H) but the vectors."""
+def rnn_step_backward(dh_out, dh_rec, h, kind, dz, db, dc, threshold, fuse_input, x, w, dx, dw):
+    """dz = (dh_out + dh_rec) * phi'(z) from h = phi(z), flushed; db += column sums of dz; for modReLU also
+    dc (H,) += column sums of dz sign(h) (dc is not touched otherwise); when ``fuse_input`` (D = 1) also
+    dx (B,) = dz w and dw (H,) += x^T dz. All (B, H) but the vectors."""
     B, H = h.shape
     one = h.dtype.type(1.0)
     zero = h.dtype.type(0.0)
     for r in range(B):
-        if relu:
+        if kind == RELU:
             for j in range(H):
                 dz[r, j] = flush((dh_out[r, j] + dh_rec[r, j]) if h[r, j] > zero else zero, threshold)
+        elif kind == MODRELU:
+            for j in range(H):
+                g = flush((dh_out[r, j] + dh_rec[r, j]) if h[r, j] != zero else zero, threshold)
+                dz[r, j] = g
+                dc[j] += g if h[r, j] > zero else -g
         else:
             for j in range(H):
                 dz[r, j] = flush((dh_out[r, j] + dh_rec[r, j]) * (one - h[r, j] * h[r, j]), threshold)
@@ -69,35 +92,35 @@ def rnn_step_backward(dh_out, dh_rec, h, relu, dz, db, threshold, fuse_input, x,
 
 
 class RNNCache:
-    """What the backward passes need from a forward pass (x and W_ih None for a drive entry); it may serve
-    several backward passes."""
+    """What the backward passes need from a forward pass (x and W_ih None for a drive entry; c the modReLU
+    bias, None for tanh and relu); it may serve several backward passes."""
 
-    __slots__ = ("W_hh", "W_ih", "h0", "hs", "relu", "x", "__weakref__")
+    __slots__ = ("W_hh", "W_ih", "c", "h0", "hs", "kind", "x", "__weakref__")
 
-    def __init__(self, x, W_ih, W_hh, h0, hs, relu):
-        self.x, self.W_ih, self.W_hh, self.h0, self.hs, self.relu = x, W_ih, W_hh, h0, hs, relu
+    def __init__(self, x, W_ih, W_hh, h0, hs, kind, c=None):
+        self.x, self.W_ih, self.W_hh, self.h0, self.hs, self.kind, self.c = x, W_ih, W_hh, h0, hs, kind, c
 
 
-def nonlinearity_is_relu(fn: str, nonlinearity) -> bool:
-    """True for 'relu', False for 'tanh'; a ValueError naming ``fn`` otherwise."""
+def step_kind(fn: str, nonlinearity) -> int:
+    """The step kernels' ``kind`` for 'tanh' or 'relu'; a ValueError naming ``fn`` otherwise."""
     if nonlinearity not in NONLINEARITIES:
         raise ValueError(f"{fn}: nonlinearity must be one of {', '.join(map(repr, NONLINEARITIES))}, "
                          f"got {nonlinearity!r}")
-    return nonlinearity == "relu"
+    return RELU if nonlinearity == "relu" else TANH
 
 
 def rnn_forward(x, W_ih, W_hh, b, h0, nonlinearity="tanh"):
     """Run the RNN over a sequence: x (T, B, D), W_ih (D, H), W_hh (H, H), b (H,), h0 (B, H), nonlinearity
     'tanh' or 'relu'. Returns (hs, cache): hs (T, B, H) every h_t (read-only: the cache holds it)."""
     fn = "rnn_forward"
-    relu = nonlinearity_is_relu(fn, nonlinearity)
+    kind = step_kind(fn, nonlinearity)
     x, W_ih, W_hh, b, states = checks.sequence_inputs(fn, 1, x, W_ih, W_hh, b, {"h0": h0})
     T, B, D = x.shape
     hs = np.empty((T, B, W_hh.shape[0]), x.dtype)
     if D == 1:      # fused into the pointwise kernel
-        return _forward(hs, x.reshape(T, B), W_ih[0], True, x, W_ih, W_hh, b, states["h0"], relu, hs)
+        return _forward(hs, x.reshape(T, B), W_ih[0], True, x, W_ih, W_hh, b, states["h0"], kind, None, hs)
     np.matmul(x.reshape(T * B, D), W_ih, out=hs.reshape(T * B, -1))
-    return _forward(hs, np.zeros((T, 1), x.dtype), b, False, x, W_ih, W_hh, b, states["h0"], relu, hs)
+    return _forward(hs, np.zeros((T, 1), x.dtype), b, False, x, W_ih, W_hh, b, states["h0"], kind, None, hs)
 
 
 def rnn_forward_drive(D, W_hh, b, h0, nonlinearity="tanh", overwrite_drive=False):
@@ -105,24 +128,40 @@ def rnn_forward_drive(D, W_hh, b, h0, nonlinearity="tanh", overwrite_drive=False
     (zero). Returns (hs, cache) as :func:`rnn_forward`; the cache is for :func:`rnn_backward_drive`.
     ``overwrite_drive``: D is the caller's private buffer, which then holds hs."""
     fn = "rnn_forward_drive"
-    relu = nonlinearity_is_relu(fn, nonlinearity)
+    kind = step_kind(fn, nonlinearity)
     D, W_hh, b, states = checks.drive_inputs(fn, 1, D, W_hh, b, {"h0": h0})
     T, B, H = D.shape
     b = np.zeros(H, D.dtype) if b is None else b
     hs = D if overwrite_drive else np.empty((T, B, H), D.dtype)
-    return _forward(D, np.zeros((T, 1), D.dtype), b, False, None, None, W_hh, b, states["h0"], relu, hs)
+    return _forward(D, np.zeros((T, 1), D.dtype), b, False, None, None, W_hh, b, states["h0"], kind, None, hs)
 
 
-def _forward(xw, x_rows, w, fuse, x, W_ih, W_hh, b, h0, relu, hs):
+def modrelu_rnn_forward_drive(D, W_hh, b, c, h0, overwrite_drive=False):
+    """The orthogonal RNNs' core over a precomputed drive D (T, B, H): h_t = modReLU(D_t + h_{t-1} W_hh + b),
+    modReLU(z) = sign(z) relu(|z| + c); W_hh (H, H) (the cell's B), b (H,) or None (zero), c (H,) the modReLU
+    bias, h0 (B, H). Returns (hs (T, B, H) read-only, cache) for :func:`modrelu_rnn_backward_drive`.
+    ``overwrite_drive``: D is the caller's private buffer, which then holds hs."""
+    fn = "modrelu_rnn_forward_drive"
+    D, W_hh, b, states = checks.drive_inputs(fn, 1, D, W_hh, b, {"h0": h0})
+    T, B, H = D.shape
+    c = checks.as_float_array(fn, "c", c, 1, "(H,)")
+    checks.expect_shape(fn, "c", c, (H,), "(H,)")
+    checks.same_dtype(fn, {"D": D, "c": c})
+    b = np.zeros(H, D.dtype) if b is None else b
+    hs = D if overwrite_drive else np.empty((T, B, H), D.dtype)
+    return _forward(D, np.zeros((T, 1), D.dtype), b, False, None, None, W_hh, b, states["h0"], MODRELU, c, hs)
+
+
+def _forward(xw, x_rows, w, fuse, x, W_ih, W_hh, b, h0, kind, c, hs):
     hw = np.empty(h0.shape, h0.dtype)
     h_prev = h0
     for t in range(hs.shape[0]):
         np.matmul(h_prev, W_hh, out=hw)
-        rnn_step_forward(xw[t], hw, b, x_rows[t], w, fuse, relu, hs[t])
+        rnn_step_forward(xw[t], hw, b, x_rows[t], w, fuse, kind, b if c is None else c, hs[t])
         h_prev = hs[t]
     view = hs.view()
     view.flags.writeable = False
-    return view, RNNCache(x, W_ih, W_hh, h0, hs, relu)
+    return view, RNNCache(x, W_ih, W_hh, h0, hs, kind, c)
 
 
 def rnn_backward(cache, dhs, dhT):
@@ -140,8 +179,18 @@ def rnn_backward_drive(cache, dhs, dhT):
     return _backward("rnn_backward_drive", cache, dhs, dhT, drive=True)
 
 
-def _backward(fn, cache, dhs, dhT, drive):
-    checks.cache_of(fn, cache, RNNCache, "rnn", drive)
+def modrelu_rnn_backward_drive(cache, dhs, dhT):
+    """BPTT of :func:`modrelu_rnn_forward_drive`: dhs (T, B, H) and dhT (B, H) as :func:`rnn_backward` (None:
+    zero). Returns (dD (T, B, H), dW_hh, db (H,), dc (H,), dh0), flushed."""
+    return _backward("modrelu_rnn_backward_drive", cache, dhs, dhT, drive=True, modrelu=True)
+
+
+def _backward(fn, cache, dhs, dhT, drive, modrelu=False):
+    if isinstance(cache, RNNCache) and (cache.kind == MODRELU) != modrelu:
+        made = "modrelu_rnn_forward_drive" if cache.kind == MODRELU else \
+            f"rnn_forward{'_drive' if cache.x is None else ''}"
+        raise TypeError(f"{fn}: this cache is from {made}; pass it to {made.replace('forward', 'backward')}")
+    checks.cache_of(fn, cache, RNNCache, "modrelu_rnn" if modrelu else "rnn", drive)
     x, W_ih, W_hh, hs = cache.x, cache.W_ih, cache.W_hh, cache.hs
     T, B, H = hs.shape
     D = 0 if drive else x.shape[2]
@@ -151,6 +200,7 @@ def _backward(fn, cache, dhs, dhT, drive):
     zeros = np.zeros((B, H), dtype)
     dz = np.empty((T, B, H), dtype)
     db = np.zeros(H, dtype)
+    dc = np.zeros(H, dtype) if modrelu else db     # db stands in, untouched, for tanh and relu
     fuse = D == 1
     if fuse:
         x_rows, w = x.reshape(T, B), W_ih[0]
@@ -161,14 +211,14 @@ def _backward(fn, cache, dhs, dhT, drive):
         w = dw = db
     W_hh_T = np.ascontiguousarray(W_hh.T)    # BLAS was up to 2x slower on the transposed view
     for t in range(T - 1, -1, -1):
-        rnn_step_backward(zeros if dhs is None else dhs[t], dh_rec, hs[t], cache.relu, dz[t], db, threshold,
+        rnn_step_backward(zeros if dhs is None else dhs[t], dh_rec, hs[t], cache.kind, dz[t], db, dc, threshold,
                           fuse, x_rows[t], w, dx_rows[t], dw)
         np.matmul(dz[t], W_hh_T, out=dh_rec)
     dW_hh = cache.h0.T @ dz[0]
     if T > 1:
         dW_hh += hs[:-1].reshape((T - 1) * B, H).T @ dz[1:].reshape((T - 1) * B, H)
     if drive:
-        grads = (dz, dW_hh, db, dh_rec)
+        grads = (dz, dW_hh, db, *((dc,) if modrelu else ()), dh_rec)
         flush_arrays(grads[1:], threshold)      # dz was flushed step by step
         return grads
     if fuse:

@@ -46,6 +46,24 @@ def rnn_reference(x, W_ih, W_hh, b, h0, nonlinearity, dhs, dhT):
     return out.data, tuple(_grad(leaf) for leaf in leaves)
 
 
+def modrelu_reference(D, W_hh, b, c, h0, dhs, dhT):
+    """(hs, grads) of h_t = modReLU(D_t + h_{t-1} W_hh + b) by autodiff through engine operations (no flush),
+    for L = <dhs, hs> + <dhT, h_T>; grads (dD, dW_hh, db, dc, dh0), the order of modrelu_rnn_backward_drive."""
+    from rnnlab.cells.orthogonal import modrelu
+    leaves = [rnnlab.Tensor(a.copy(), requires_grad=True) for a in (D, W_hh, b, c, h0)]
+    tD, tW, tb, tc, th = leaves
+    hs = []
+    for t in range(D.shape[0]):
+        th = modrelu(tD[t] + th @ tW + tb, tc)
+        hs.append(th)
+    out = rnnlab.stack(hs, axis=0)
+    loss = rnnlab.sum(out * rnnlab.Tensor(dhs))
+    if dhT is not None:
+        loss = loss + rnnlab.sum(th * rnnlab.Tensor(dhT))
+    loss.backward()
+    return out.data, tuple(_grad(leaf) for leaf in leaves)
+
+
 def _grad(leaf):
     return leaf.grad if leaf.grad is not None else np.zeros_like(leaf.data)
 

@@ -21,21 +21,6 @@ KERNEL_FAMILIES = FAMILIES   # every registered family of cell_configs has a cor
 needs_numba = pytest.mark.skipif(not kernels.available(), reason=f"no numba: {kernels.unavailable_reason()}")
 
 
-@pytest.fixture
-def paths_taken(monkeypatch):
-    """The ``path`` of every FusedSequence forward run while the test runs."""
-    taken = []
-    original = FusedSequence.forward
-
-    def forward(self, *arrays):
-        result = original(self, *arrays)
-        taken.append(self.path)
-        return result
-
-    monkeypatch.setattr(FusedSequence, "forward", forward)
-    return taken
-
-
 def kernel_path(family: str) -> str:
     """The fused path a family takes on the kernels: plain LSTM, RNN, GRU and IndRNN from x, the momentum LSTMs and
     RNNs with the rule inside the core's loop, everything else through a drive."""
@@ -108,7 +93,8 @@ def test_environment_switch_and_context_manager_select_the_loop(monkeypatch, bac
 
 
 @needs_numba
-@pytest.mark.parametrize("family", ["LSTM", "RNN", "GRU", "IndRNN", "MomentumLSTM", "AdamRNN"])
+@pytest.mark.parametrize("family", ["LSTM", "RNN", "GRU", "IndRNN", "MomentumLSTM", "AdamRNN", "OrthogonalRNN",
+                                    "MomentumOrthogonalRNN"])
 def test_kernel_cache_is_released_once_backward_has_run(family, monkeypatch, float64):
     """On numpy only: the caches are the kernels'."""
     import rnnlab

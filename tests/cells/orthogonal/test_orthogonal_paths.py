@@ -1,5 +1,5 @@
 """Both paths of the orthogonal cells: gradients against finite differences (through expm and its Fréchet
-derivative to A), and the fused path equal to the composed path to 1e-10."""
+derivative to A), and the fused path (compiled kernel and readable loop) equal to the composed path to 1e-10."""
 import pytest
 from tests.cells.cell_configs import (
     FEWER_EXAMPLES,
@@ -12,6 +12,8 @@ from hypothesis import assume, given
 from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 from tests.cells.orthogonal.orthogonal_configs import FAMILIES, build, configs, kink_margin
+
+from rnnlab.cells import kernels
 
 
 PATHS = [pytest.param(True, id="fused"), pytest.param(False, id="composed")]
@@ -49,3 +51,24 @@ def test_orthogonal_fused_path_equals_composed_path_outputs_states_and_gradients
                                                                                  data):
     config = data.draw(configs(family, max_layers=3, max_size=5))
     assert_same(*both_paths(config, builder=build))
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@FEWER_EXAMPLES
+@given(data=st.data())
+def test_orthogonal_kernel_path_equals_readable_loop_equals_composed(family, backend_name, float64, paths_taken,
+                                                                     data):
+    """On numpy with numba the fused path runs the modReLU core's compiled kernel from the drive; with the
+    kernels switched off, and on strict, the readable loop: all three agree to 1e-10."""
+    config = data.draw(configs(family, max_layers=2, max_size=5))
+    paths_taken.clear()
+    kernel, composed = both_paths(config, builder=build)
+    kernel_paths = list(paths_taken)
+    with kernels.disabled():
+        loop = both_paths(config, builder=build)[0]
+    loop_paths = paths_taken[len(kernel_paths):]
+    expected = "drive kernel" if backend_name == "numpy" and kernels.available() else "loop"
+    assert kernel_paths and all(p == expected for p in kernel_paths), kernel_paths
+    assert loop_paths and all(p == "loop" for p in loop_paths), loop_paths
+    assert_same(kernel, loop)
+    assert_same(loop, composed)
