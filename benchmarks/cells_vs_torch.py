@@ -9,7 +9,8 @@ both sides (``bench_steps.py``). Cases, each at T = 196 and 784 (batch 128, 1 ->
 MNIST) unless stated: ``lstm``, ``momentum_lstm``, ``adam_lstm``, ``nesterov_lstm`` (against
 ``torch.nn.LSTM``; momentum_lstm also against the authors' style, a PyTorch loop over time), ``gru``
 (``torch.nn.GRU``), ``indrnn`` (``torch.nn.RNN(nonlinearity="relu")`` of the same size), ``momentum_rnn``,
-``adam_rnn`` (``torch.nn.RNN``, tanh); ``rnn_har2``
+``adam_rnn``, ``orthogonal_rnn``, ``momentum_orthogonal_rnn`` (``torch.nn.RNN``, tanh, of the same size: PyTorch
+has no modReLU cell; the orthogonal cells' B = expm(A - A^T) is computed once per step); ``rnn_har2``
 (tanh RNN 9 -> 80, T = 128, 2 classes) and ``rnn_adding`` (tanh RNN 2 -> 128, T = 100, regression).
 
 rnnlab paths: ``products`` (LSTM only: the step's matrix products alone, with the kernels' shapes, through
@@ -52,6 +53,8 @@ FAMILIES = {
     "indrnn": dict(cell="indrnn", torch="rnn_relu", paths=("fused",)),
     "momentum_rnn": dict(cell="momentum-rnn", torch="rnn", paths=("fused",)),
     "adam_rnn": dict(cell="adam-rnn", torch="rnn", paths=("fused",)),
+    "orthogonal_rnn": dict(cell="orthogonal-rnn", torch="rnn", paths=("fused",)),
+    "momentum_orthogonal_rnn": dict(cell="momentum-orthogonal-rnn", torch="rnn", paths=("fused",)),
 }
 CASES = {f"{name}{T}": dict(MNIST, T=T, **spec) for name, spec in FAMILIES.items() for T in (196, 784)}
 CASES["rnn_har2"] = dict(cell="rnn", torch="rnn", D=9, H=80, B=128, T=128, classes=2, paths=("kernels", "fused"))

@@ -75,7 +75,8 @@ class OrthogonalCore:
         dz_t = dh_t * g_t * s_t^2,   dL/dh_{t-1} (through step t) = dz_t B^T,   dL/dD_t = dz_t,
         dL/dB = sum_t h_{t-1}^T dz_t,   dL/db = sum_t,batch dh_t * s_t * g_t = sum_t,batch dz_t * s_t.
     Values below smallest_normal / eps are flushed to zero in the backward (``flush_tiny``), as the compiled
-    kernel (``kernels.modrelu_rnn_forward_drive``, from the drive) does.
+    kernels do (``kernels.modrelu_rnn_forward`` from x, ``momentum_modrelu_rnn_forward`` with the momentum rule
+    in the loop, ``modrelu_rnn_forward_drive`` from a drive).
     """
 
     state_names = ("h",)
@@ -112,6 +113,27 @@ class OrthogonalCore:
         dB = flush_tiny(xp, sum_steps_matmul(xp, previous_states(xp, h0, hs), dZ))
         db = flush_tiny(xp, xp.sum(dZ * xp.sign(Z), axis=(0, 1)))
         return dZ, (dB, db), (flush_tiny(xp, dh_next),)
+
+    def kernel_forward(self, kernels, x, W_ih, b, params, states):
+        hs, cache = kernels.modrelu_rnn_forward(x, W_ih, params[0], b, params[1], states[0])
+        return hs, (hs[-1, ...],), cache
+
+    def kernel_backward(self, kernels, cache, dhs, dfinals):
+        dx, dW_ih, dB, db_ih, db, dh0 = kernels.modrelu_rnn_backward(cache, dhs, dfinals[0])
+        return dx, dW_ih, db_ih, (dB, db), (dh0,)
+
+    def rule_kernel_forward(self, kernels, x, W_ih, b_ih, b_hh, params, states, rule_states, rule_arguments):
+        """The momentum orthogonal cells' kernel: rule and core in one time loop (as ``RNNCore``'s)."""
+        adam = len(rule_states) == 2
+        hs, vT, mT, cache = kernels.momentum_modrelu_rnn_forward(
+            x, W_ih, b_ih, params[0], b_hh, params[1], states[0], rule_states[0],
+            m0=rule_states[1] if adam else None, **rule_arguments)
+        return hs, (hs[-1, ...],), (vT, mT) if adam else (vT,), cache
+
+    def rule_kernel_backward(self, kernels, cache, dhs, dfinals, drule):
+        dx, dW_ih, db_ih, dB, db_hh, db, dh0, dv0, dm0 = kernels.momentum_modrelu_rnn_backward(
+            cache, dhs, dfinals[0], *drule)
+        return dx, dW_ih, db_ih, db_hh, (dB, db), (dh0,), (dv0,) if dm0 is None else (dv0, dm0)
 
     def drive_kernel_forward(self, kernels, D, shift, params, states):
         hs, cache = kernels.modrelu_rnn_forward_drive(D, params[0], shift, params[1], states[0], overwrite_drive=True)

@@ -24,9 +24,10 @@ D (T, B, G) that stands for x_t W_ih + b_ih (the momentum cells' v_t, the GRU's 
 * ``rnn_forward(x, W_ih, W_hh, b, h0, nonlinearity) -> (hs, cache)``: h_t = phi(x_t W_ih + h_{t-1} W_hh + b),
   phi 'tanh' or 'relu'; ``rnn_backward(cache, dhs, dhT) -> (dx, dW_ih, dW_hh, db, dh0)``;
   ``rnn_forward_drive(D, W_hh, b, h0, nonlinearity)`` / ``rnn_backward_drive -> (dD, dW_hh, db, dh0)``.
-* ``modrelu_rnn_forward_drive(D, W_hh, b, c, h0) -> (hs, cache)`` / ``modrelu_rnn_backward_drive(cache, dhs,
-  dhT) -> (dD, dW_hh, db, dc, dh0)``: the orthogonal RNNs' core, h_t = modReLU(D_t + h_{t-1} W_hh + b) with
-  modReLU(z) = sign(z) relu(|z| + c), c (H,).
+* ``modrelu_rnn_forward(x, W_ih, W_hh, b, c, h0) -> (hs, cache)`` / ``modrelu_rnn_backward(cache, dhs, dhT)
+  -> (dx, dW_ih, dW_hh, db, dc, dh0)``: the orthogonal RNNs' cell, h_t = modReLU(x_t W_ih + b + h_{t-1} W_hh)
+  with modReLU(z) = sign(z) relu(|z| + c), c (H,); ``modrelu_rnn_forward_drive(D, W_hh, b, c, h0)`` /
+  ``modrelu_rnn_backward_drive -> (dD, dW_hh, db, dc, dh0)`` the same from a drive.
 * ``gru_forward(D, W_hh, b_hh, h0) -> (hs, cache)`` / ``gru_backward(cache, dhs, dhT) -> (dD, dW_hh, db_hh,
   dh0)``: PyTorch's GRU, gate order r, z, n, D (T, B, 3H); ``gru_forward_input(x, W_ih, b_ih, W_hh, b_hh, h0)``
   / ``gru_backward_input(cache, dhs, dhT) -> (dx, dW_ih, db_ih, dW_hh, db_hh, dh0)`` the same from x.
@@ -39,7 +40,9 @@ D (T, B, G) that stands for x_t W_ih + b_ih (the momentum cells' v_t, the GRU's 
   rule inside the LSTM's time loop; mus (T,) the coefficient of each step. ``momentum_rnn_forward(x, W_ih, b_ih,
   W_hh, b_hh, h0, v0, mus, s, m0=None, beta, eps, nonlinearity) -> (hs, v_T, m_T, cache)`` /
   ``momentum_rnn_backward(cache, dhs, dhT, dvT, dmT=None) -> (dx, dW_ih, db_ih, dW_hh, db_hh, dh0, dv0, dm0)``:
-  the same around the plain RNN (the momentum RNNs).
+  the same around the plain RNN (the momentum RNNs). ``momentum_modrelu_rnn_forward(x, W_ih, b_ih, W_hh, b_hh,
+  c, h0, v0, mus, s, m0=None, beta, eps)`` / ``momentum_modrelu_rnn_backward(...) -> (dx, dW_ih, db_ih, dW_hh,
+  db_hh, dc, dh0, dv0, dm0)``: the same around the modReLU core (the momentum orthogonal RNNs).
 * ``heavy_ball_scan(A, mus, s, v0) -> (V, v_T)`` / ``heavy_ball_scan_backward(mus, s, dV, dvT) -> (dA, dv0)``
   and ``adam_scan(A, mu, s, beta, eps, v0, m0) -> (out, v_T, m_T, cache)`` / ``adam_scan_backward(cache,
   dout, dvT, dmT) -> (dA, dv0, dm0)``: the momentum rules of ``rnnlab.cells.momentum_rules`` over A (T, B, G).
@@ -62,9 +65,11 @@ __all__ = ["adam_scan", "adam_scan_backward", "available", "disabled", "enabled"
            "gru_backward_input", "gru_forward", "gru_forward_input", "heavy_ball_scan",
            "heavy_ball_scan_backward", "indrnn_backward", "indrnn_backward_input", "indrnn_forward",
            "indrnn_forward_input", "lstm_backward", "lstm_backward_drive", "lstm_forward",
-           "lstm_forward_drive", "modrelu_rnn_backward_drive", "modrelu_rnn_forward_drive",
-           "momentum_lstm_backward", "momentum_lstm_forward", "momentum_rnn_backward", "momentum_rnn_forward",
-           "rnn_backward", "rnn_backward_drive", "rnn_forward", "rnn_forward_drive", "unavailable_reason"]
+           "lstm_forward_drive", "modrelu_rnn_backward", "modrelu_rnn_backward_drive", "modrelu_rnn_forward",
+           "modrelu_rnn_forward_drive", "momentum_lstm_backward", "momentum_lstm_forward",
+           "momentum_modrelu_rnn_backward", "momentum_modrelu_rnn_forward", "momentum_rnn_backward",
+           "momentum_rnn_forward", "rnn_backward", "rnn_backward_drive", "rnn_forward", "rnn_forward_drive",
+           "unavailable_reason"]
 
 ENV_SWITCH = "RNNLAB_KERNELS"
 """The environment variable that switches the kernels off when set to 0 (1 or unset: on)."""
@@ -140,6 +145,8 @@ rnn_forward = _entry("rnn", "rnn_forward")
 rnn_backward = _entry("rnn", "rnn_backward")
 rnn_forward_drive = _entry("rnn", "rnn_forward_drive")
 rnn_backward_drive = _entry("rnn", "rnn_backward_drive")
+modrelu_rnn_forward = _entry("rnn", "modrelu_rnn_forward")
+modrelu_rnn_backward = _entry("rnn", "modrelu_rnn_backward")
 modrelu_rnn_forward_drive = _entry("rnn", "modrelu_rnn_forward_drive")
 modrelu_rnn_backward_drive = _entry("rnn", "modrelu_rnn_backward_drive")
 gru_forward = _entry("gru", "gru_forward")
@@ -154,6 +161,8 @@ momentum_lstm_forward = _entry("momentum_cores", "momentum_lstm_forward")
 momentum_lstm_backward = _entry("momentum_cores", "momentum_lstm_backward")
 momentum_rnn_forward = _entry("momentum_cores", "momentum_rnn_forward")
 momentum_rnn_backward = _entry("momentum_cores", "momentum_rnn_backward")
+momentum_modrelu_rnn_forward = _entry("momentum_cores", "momentum_modrelu_rnn_forward")
+momentum_modrelu_rnn_backward = _entry("momentum_cores", "momentum_modrelu_rnn_backward")
 heavy_ball_scan = _entry("momentum", "heavy_ball_scan")
 heavy_ball_scan_backward = _entry("momentum", "heavy_ball_scan_backward")
 adam_scan = _entry("momentum", "adam_scan")

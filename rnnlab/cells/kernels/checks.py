@@ -35,6 +35,14 @@ def expect_shape(fn: str, name: str, a: np.ndarray, shape: tuple, layout: str) -
         raise ValueError(f"{fn}: {name} must have shape {layout} = {shape}, got {a.shape}")
 
 
+def vector(fn: str, name: str, a, size: int, like, like_name: str) -> np.ndarray:
+    """A 1-D array ``name`` (size,) of ``like``'s dtype (``like_name`` names that array in errors), checked."""
+    a = as_float_array(fn, name, a, 1, "(H,)")
+    expect_shape(fn, name, a, (size,), "(H,)")
+    same_dtype(fn, {like_name: like, name: a})
+    return a
+
+
 def sequence_inputs(fn: str, gates: int, x, W_ih, W_hh, b, states: dict):
     """Check the inputs of a forward kernel with ``gates`` blocks of H columns per weight matrix.
 

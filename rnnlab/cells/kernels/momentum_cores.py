@@ -9,7 +9,7 @@ step when D = 1):
     Adam (RMSProp: mu = 0):           v_t = mu v_{t-1} + s a_t;  m_t = beta m_{t-1} + (1 - beta) a_t^2;
                                       drive_t = v_t r_t,  r_t = (m_t + eps)^(-1/2)
     z_t = drive_t + h_{t-1} W_hh + b_hh, then the core's step: the LSTM step of ``lstm.py``, or
-    h_t = phi(z_t) (``rnn.py``, phi = tanh or relu)
+    h_t = phi(z_t) (``rnn.py``, phi = tanh or relu, or modReLU with its bias c for the orthogonal cells)
 
 BPTT, t = T-1 down to 0: the core's step gives g_t = dL/ddrive_t = dz_t, then, with carries
 dv' = mu_{t+1} dv_{t+1} (dL/dv_T at the start) and dm' = beta dm_{t+1}:
@@ -40,7 +40,7 @@ from .activations import flush, flush_arrays, flush_threshold
 from .jit import jit
 from .lstm import CHUNK, add_matmul, lstm_step_backward, lstm_step_forward, previous_rows, read_only
 from .projection import fused_input_row_backward
-from .rnn import rnn_step_backward, rnn_step_forward, step_kind
+from .rnn import MODRELU, rnn_step_backward, rnn_step_forward, step_kind
 
 
 @jit
@@ -120,7 +120,11 @@ class LSTMSteps:
     def finals(self):
         return (self.cs[-1].copy(),)
 
-    def backward(self, t, dh_out, dh_rec, dz_t, db_hh, threshold, hs, carries):
+    def param_grads(self, H, dtype):
+        """Zeros for the gradients of the core's own parameters beyond W_hh and b_hh: none."""
+        return ()
+
+    def backward(self, t, dh_out, dh_rec, dz_t, db_hh, threshold, hs, carries, param_grads):
         c_prev = self.cs[t - 1] if t > 0 else self.c0
         lstm_step_backward(dh_out, dh_rec, self.act[t], self.cs[t], c_prev, carries[0], dz_t, db_hh, threshold,
                            False, dh_out[0], db_hh, dh_out[0], db_hh, self.tc_row)
@@ -130,21 +134,29 @@ class LSTMSteps:
 
 
 class RNNSteps:
-    """The plain RNN core in the rule's loop, h_t = phi(z_t): keeps nothing beyond hs."""
+    """The plain RNN core in the rule's loop, h_t = phi(z_t): keeps nothing beyond hs. For modReLU (the
+    orthogonal cells) it holds the bias c (H,), whose gradient is the one core parameter beyond W_hh, b_hh."""
 
-    gates, family, final_names = 1, "momentum_rnn", ()
+    gates, final_names = 1, ()
 
-    def __init__(self, kind):
-        self.kind = kind
+    def __init__(self, kind, c=None):
+        self.kind, self.c = kind, c
+        self.family = "momentum_modrelu_rnn" if kind == MODRELU else "momentum_rnn"
 
     def forward(self, t, drive, hw, b_hh, hs):
-        rnn_step_forward(drive, hw, b_hh, drive[0], b_hh, False, self.kind, b_hh, hs[t])
+        rnn_step_forward(drive, hw, b_hh, drive[0], b_hh, False, self.kind, b_hh if self.c is None else self.c,
+                         hs[t])
 
     def finals(self):
         return ()
 
-    def backward(self, t, dh_out, dh_rec, dz_t, db_hh, threshold, hs, carries):
-        rnn_step_backward(dh_out, dh_rec, hs[t], self.kind, dz_t, db_hh, db_hh, threshold, False, dh_out[0], db_hh,
+    def param_grads(self, H, dtype):
+        """Zeros for dc (modReLU), or nothing."""
+        return (np.zeros(H, dtype),) if self.kind == MODRELU else ()
+
+    def backward(self, t, dh_out, dh_rec, dz_t, db_hh, threshold, hs, carries, param_grads):
+        dc = param_grads[0] if param_grads else db_hh     # db_hh stands in, untouched, for tanh and relu
+        rnn_step_backward(dh_out, dh_rec, hs[t], self.kind, dz_t, db_hh, dc, threshold, False, dh_out[0], db_hh,
                           dh_out[0], db_hh)
 
     def release(self):
@@ -192,6 +204,19 @@ def momentum_rnn_forward(x, W_ih, b_ih, W_hh, b_hh, h0, v0, mus, s, m0=None, bet
     fn = "momentum_rnn_forward"
     core = RNNSteps(step_kind(fn, nonlinearity))
     x, W_ih, W_hh, b_hh, states = checks.sequence_inputs(fn, 1, x, W_ih, W_hh, b_hh, {"h0": h0})
+    hs, _, v, m, cache = _forward(fn, core, x, W_ih, b_ih, W_hh, b_hh, states["h0"], v0, mus, s, m0, beta, eps)
+    return hs, v, m, cache
+
+
+def momentum_modrelu_rnn_forward(x, W_ih, b_ih, W_hh, b_hh, c, h0, v0, mus, s, m0=None, beta=0.9, eps=1e-8):
+    """Run a momentum orthogonal RNN over x (T, B, D): h_t = modReLU(drive_t + h_{t-1} W_hh + b_hh), modReLU(z)
+    = sign(z) relu(|z| + c), c (H,); the other arguments as :func:`momentum_rnn_forward` (W_hh is the cell's B).
+
+    Returns (hs (T, B, H) read-only, v_T, m_T (None for the heavy ball), cache).
+    """
+    fn = "momentum_modrelu_rnn_forward"
+    x, W_ih, W_hh, b_hh, states = checks.sequence_inputs(fn, 1, x, W_ih, W_hh, b_hh, {"h0": h0})
+    core = RNNSteps(MODRELU, checks.vector(fn, "c", c, W_hh.shape[0], x, "x"))
     hs, _, v, m, cache = _forward(fn, core, x, W_ih, b_ih, W_hh, b_hh, states["h0"], v0, mus, s, m0, beta, eps)
     return hs, v, m, cache
 
@@ -257,9 +282,19 @@ def momentum_rnn_backward(cache, dhs, dhT, dvT, dmT=None):
     return _backward("momentum_rnn_backward", RNNSteps, cache, dhs, dhT, (), dvT, dmT)
 
 
+def momentum_modrelu_rnn_backward(cache, dhs, dhT, dvT, dmT=None):
+    """BPTT of :func:`momentum_modrelu_rnn_forward`, gradients as :func:`momentum_rnn_backward`.
+
+    Returns (dx (T, B, D), dW_ih, db_ih, dW_hh, db_hh, dc (H,), dh0, dv0, dm0 (None for the heavy ball)),
+    flushed. The cache is not modified.
+    """
+    return _backward("momentum_modrelu_rnn_backward", RNNSteps, cache, dhs, dhT, (), dvT, dmT)
+
+
 def _backward(fn, kind, cache, dhs, dhT, dcore, dvT, dmT):
-    if not isinstance(cache, MomentumCache) or not isinstance(cache.core, kind):
-        raise TypeError(f"{fn}: cache must be the MomentumCache that {kind.family}_forward returned, got "
+    family = fn[:-len("_backward")]
+    if not isinstance(cache, MomentumCache) or not isinstance(cache.core, kind) or cache.core.family != family:
+        raise TypeError(f"{fn}: cache must be the MomentumCache that {family}_forward returned, got "
                         f"{type(cache).__name__}" + (f" from {cache.core.family}_forward"
                                                       if isinstance(cache, MomentumCache) else ""))
     core, x, W_ih, W_hh, hs = cache.core, cache.x, cache.W_ih, cache.W_hh, cache.hs
@@ -274,6 +309,7 @@ def _backward(fn, kind, cache, dhs, dhT, dcore, dvT, dmT):
     zeros = np.zeros((B, H), dtype)
     none2 = np.zeros((1, 1), dtype)
     db_hh, db_ih = np.zeros(G, dtype), np.zeros(G, dtype)
+    param_grads = core.param_grads(H, dtype)
     dW_hh, dW_ih = np.zeros((H, G), dtype), np.zeros((D, G), dtype)
     dW_part = np.empty((max(H, D), G), dtype)
     n_chunk = min(T, CHUNK)
@@ -294,7 +330,8 @@ def _backward(fn, kind, cache, dhs, dhT, dcore, dvT, dmT):
             _recompute(cache, k, t0, t1, x_rows, w, xw, fuse, V, R)
         for t in range(t1 - 1, t0 - 1, -1):
             dz_t, dA_t = dz[t - t0], dA[t - t0]
-            core.backward(t, zeros if dhs is None else dhs[t], dh_rec, dz_t, db_hh, threshold, hs, carries)
+            core.backward(t, zeros if dhs is None else dhs[t], dh_rec, dz_t, db_hh, threshold, hs, carries,
+                          param_grads)
             rule_step_backward(dz_t, x_rows[t], w, none2 if fuse or not cache.adam else xw[t], fuse, cache.b_ih,
                                cache.mus[t], cache.s, cache.adam, cache.beta, V[t - t0] if cache.adam else none2,
                                R[t - t0] if cache.adam else none2, dv, dm, dA_t, db_ih, dx_rows[t], dw, threshold)
@@ -305,7 +342,7 @@ def _backward(fn, kind, cache, dhs, dhT, dcore, dvT, dmT):
             dA2 = dA[:n].reshape(n * B, G)
             add_matmul(dW_ih, dW_part[:D], x[t0:t1].reshape(n * B, D).T, dA2)
             np.matmul(dA2, W_ih_T, out=dx[t0:t1].reshape(n * B, D))
-    grads = (dx, dW_ih, db_ih, dW_hh, db_hh, dh_rec, *carries)
+    grads = (dx, dW_ih, db_ih, dW_hh, db_hh, *param_grads, dh_rec, *carries)
     flush_arrays(grads, threshold)      # the carries dv, dm were flushed step by step
     return (*grads, dv, dm if cache.adam else None)
 

@@ -11,8 +11,8 @@ BPTT, from t = T-1 down to 0, with dh_t = dL/dh_t from the outputs plus dz_{t+1}
 
 The drive entry (``rnn_forward_drive``) takes D_t in place of x_t W_ih + b, adding the recurrent bias b.
 
-The orthogonal RNNs' core (``modrelu_rnn_forward_drive``) is the same loop with phi = modReLU, which has a
-bias c (H,) of its own:
+The orthogonal RNNs' cell (``modrelu_rnn_forward``, and ``modrelu_rnn_forward_drive`` from a drive) is the
+same loop with phi = modReLU, which has a bias c (H,) of its own:
 
     h_t = modReLU(z_t) = sign(z_t) relu(|z_t| + c),   z_t = D_t + h_{t-1} W_hh + b
     dz_t = dh_t [h_t != 0],   dc = sum_{t,b} dz_t sign(h_t)
@@ -113,14 +113,26 @@ def rnn_forward(x, W_ih, W_hh, b, h0, nonlinearity="tanh"):
     """Run the RNN over a sequence: x (T, B, D), W_ih (D, H), W_hh (H, H), b (H,), h0 (B, H), nonlinearity
     'tanh' or 'relu'. Returns (hs, cache): hs (T, B, H) every h_t (read-only: the cache holds it)."""
     fn = "rnn_forward"
-    kind = step_kind(fn, nonlinearity)
+    return _forward_from_x(fn, x, W_ih, W_hh, b, None, h0, step_kind(fn, nonlinearity))
+
+
+def modrelu_rnn_forward(x, W_ih, W_hh, b, c, h0):
+    """The orthogonal RNNs' cell over a sequence: h_t = modReLU(x_t W_ih + b + h_{t-1} W_hh), modReLU(z) =
+    sign(z) relu(|z| + c); x (T, B, D), W_ih (D, H), W_hh (H, H) (the cell's B), b (H,), c (H,) the modReLU
+    bias, h0 (B, H). Returns (hs (T, B, H) read-only, cache) for :func:`modrelu_rnn_backward`."""
+    return _forward_from_x("modrelu_rnn_forward", x, W_ih, W_hh, b, c, h0, MODRELU)
+
+
+def _forward_from_x(fn, x, W_ih, W_hh, b, c, h0, kind):
     x, W_ih, W_hh, b, states = checks.sequence_inputs(fn, 1, x, W_ih, W_hh, b, {"h0": h0})
     T, B, D = x.shape
-    hs = np.empty((T, B, W_hh.shape[0]), x.dtype)
+    H = W_hh.shape[0]
+    c = checks.vector(fn, "c", c, H, x, "x") if kind == MODRELU else None
+    hs = np.empty((T, B, H), x.dtype)
     if D == 1:      # fused into the pointwise kernel
-        return _forward(hs, x.reshape(T, B), W_ih[0], True, x, W_ih, W_hh, b, states["h0"], kind, None, hs)
+        return _forward(hs, x.reshape(T, B), W_ih[0], True, x, W_ih, W_hh, b, states["h0"], kind, c, hs)
     np.matmul(x.reshape(T * B, D), W_ih, out=hs.reshape(T * B, -1))
-    return _forward(hs, np.zeros((T, 1), x.dtype), b, False, x, W_ih, W_hh, b, states["h0"], kind, None, hs)
+    return _forward(hs, np.zeros((T, 1), x.dtype), b, False, x, W_ih, W_hh, b, states["h0"], kind, c, hs)
 
 
 def rnn_forward_drive(D, W_hh, b, h0, nonlinearity="tanh", overwrite_drive=False):
@@ -144,9 +156,7 @@ def modrelu_rnn_forward_drive(D, W_hh, b, c, h0, overwrite_drive=False):
     fn = "modrelu_rnn_forward_drive"
     D, W_hh, b, states = checks.drive_inputs(fn, 1, D, W_hh, b, {"h0": h0})
     T, B, H = D.shape
-    c = checks.as_float_array(fn, "c", c, 1, "(H,)")
-    checks.expect_shape(fn, "c", c, (H,), "(H,)")
-    checks.same_dtype(fn, {"D": D, "c": c})
+    c = checks.vector(fn, "c", c, H, D, "D")
     b = np.zeros(H, D.dtype) if b is None else b
     hs = D if overwrite_drive else np.empty((T, B, H), D.dtype)
     return _forward(D, np.zeros((T, 1), D.dtype), b, False, None, None, W_hh, b, states["h0"], MODRELU, c, hs)
@@ -179,6 +189,12 @@ def rnn_backward_drive(cache, dhs, dhT):
     return _backward("rnn_backward_drive", cache, dhs, dhT, drive=True)
 
 
+def modrelu_rnn_backward(cache, dhs, dhT):
+    """BPTT of :func:`modrelu_rnn_forward`: dhs (T, B, H) and dhT (B, H) as :func:`rnn_backward` (None: zero).
+    Returns (dx (T, B, D), dW_ih (D, H), dW_hh, db (H,), dc (H,), dh0), flushed."""
+    return _backward("modrelu_rnn_backward", cache, dhs, dhT, drive=False, modrelu=True)
+
+
 def modrelu_rnn_backward_drive(cache, dhs, dhT):
     """BPTT of :func:`modrelu_rnn_forward_drive`: dhs (T, B, H) and dhT (B, H) as :func:`rnn_backward` (None:
     zero). Returns (dD (T, B, H), dW_hh, db (H,), dc (H,), dh0), flushed."""
@@ -187,8 +203,7 @@ def modrelu_rnn_backward_drive(cache, dhs, dhT):
 
 def _backward(fn, cache, dhs, dhT, drive, modrelu=False):
     if isinstance(cache, RNNCache) and (cache.kind == MODRELU) != modrelu:
-        made = "modrelu_rnn_forward_drive" if cache.kind == MODRELU else \
-            f"rnn_forward{'_drive' if cache.x is None else ''}"
+        made = f"{'modrelu_rnn' if cache.kind == MODRELU else 'rnn'}_forward{'_drive' if cache.x is None else ''}"
         raise TypeError(f"{fn}: this cache is from {made}; pass it to {made.replace('forward', 'backward')}")
     checks.cache_of(fn, cache, RNNCache, "modrelu_rnn" if modrelu else "rnn", drive)
     x, W_ih, W_hh, hs = cache.x, cache.W_ih, cache.W_hh, cache.hs
@@ -227,6 +242,6 @@ def _backward(fn, cache, dhs, dhT, drive, modrelu=False):
         dz2 = dz.reshape(T * B, H)
         dW_ih = x.reshape(T * B, D).T @ dz2
         dx = (dz2 @ W_ih.T).reshape(T, B, D)
-    grads = (dx, dW_ih, dW_hh, db, dh_rec)
+    grads = (dx, dW_ih, dW_hh, db, *((dc,) if modrelu else ()), dh_rec)
     flush_arrays(grads, threshold)
     return grads

@@ -97,3 +97,23 @@ def test_modrelu_backward_creates_no_denormals_where_unflushed_float32_does(seed
     assert spy.found == 0
     assert sum(count_denormals(g) for g in grads) == 0
     assert_same_up_to_flush(grads[0], ref[0])
+
+
+@given(T=st.integers(1, 20), B=st.integers(1, 3), D=st.integers(1, 3), H=st.integers(1, 5),
+       seed=st.integers(0, 2**32 - 1))
+def test_the_x_entry_equals_the_drive_entry_on_x_W_ih_plus_b(T, B, D, H, seed):
+    """With one input feature the projection is fused into the step; with more it is one GEMM."""
+    rng = np.random.default_rng(seed)
+    x, W_ih, b = rng.standard_normal((T, B, D)), rng.standard_normal((D, H)), rng.standard_normal(H)
+    _, W, _, c, h0 = _inputs(rng, T, B, H)
+    dhs, dhT = rng.standard_normal((T, B, H)), rng.standard_normal((B, H))
+    hs, cache = kernels.modrelu_rnn_forward(x, W_ih, W, b, c, h0)
+    dx, dW_ih, dW, db, dc, dh0 = kernels.modrelu_rnn_backward(cache, dhs, dhT)
+    hs2, cache2 = kernels.modrelu_rnn_forward_drive(np.einsum("tbd,dh->tbh", x, W_ih), W, b, c, h0)
+    dD, dW2, db2, dc2, dh02 = kernels.modrelu_rnn_backward_drive(cache2, dhs, dhT)
+    for a, ref in ((hs, hs2), (dW, dW2), (db, db2), (dc, dc2), (dh0, dh02), (dx, np.einsum("tbh,dh->tbd", dD, W_ih)),
+                   (dW_ih, np.einsum("tbd,tbh->dh", x, dD))):
+        np.testing.assert_allclose(a, ref, **close)
+    with pytest.raises(TypeError, match="modrelu_rnn_backward_drive: this cache is from modrelu_rnn_forward; "
+                                        "pass it to modrelu_rnn_backward"):
+        kernels.modrelu_rnn_backward_drive(cache, dhs, dhT)

@@ -1,8 +1,8 @@
 """The momentum cells' one-loop kernels (the rule inside the LSTM's or the RNN's time loop) give what the
 two-stage drive path gives (the rule's readable scan, then the core's drive kernel), outputs, final states
 and every gradient, float64 to 1e-10, for the heavy ball with a per-step schedule and for Adam, D = 1
-(projection fused into the step) and D > 1 (hoisted GEMM), tanh and relu RNNs, across the backward's
-chunks; bad input names the function and argument."""
+(projection fused into the step) and D > 1 (hoisted GEMM), tanh, relu and modReLU RNNs, across the
+backward's chunks; bad input names the function and argument."""
 import numpy as np
 import pytest
 from hypothesis import given
@@ -16,8 +16,8 @@ from tests.cells.kernels.kernels_reference import lstm_inputs, rnn_inputs
 
 from rnnlab.cells.momentum_rules import AdamRule, HeavyBall
 
-CORES = ("lstm", "tanh", "relu")
-"""The LSTM, and the plain RNN with each nonlinearity."""
+CORES = ("lstm", "tanh", "relu", "modrelu")
+"""The LSTM, and the plain RNN with each nonlinearity (modReLU: the orthogonal cells' core, with its bias c)."""
 close = dict(rtol=1e-10, atol=1e-12)
 cases = st.fixed_dictionaries({
     "T": st.integers(1, 20), "B": st.integers(1, 3), "D": st.integers(1, 3), "H": st.integers(1, 5),
@@ -27,7 +27,8 @@ cases = st.fixed_dictionaries({
 
 
 def _problem(c):
-    """(inputs, rule, rule states, upstream gradients); inputs are (x, W_ih, b_ih, W_hh, b_hh, h0[, c0])."""
+    """(inputs, rule, rule states, upstream gradients); inputs are (x, W_ih, b_ih, W_hh, b_hh[, c], h0[, c0]),
+    c the modReLU bias."""
     rng = np.random.default_rng(c["seed"])
     lstm = c["core"] == "lstm"
     if lstm:
@@ -46,26 +47,33 @@ def _problem(c):
     n = len(rule.state_names)
     upstream = (rng.standard_normal((c["T"], c["B"], c["H"])), *(rng.standard_normal(h0.shape) for _ in states),
                 *(rng.standard_normal((c["B"], G)) for _ in range(n)))
-    return (x, W_ih, b_ih, W_hh, b_hh, *states), rule, rule_states[:n], upstream
+    bias = (0.5 * rng.standard_normal(c["H"]),) if c["core"] == "modrelu" else ()
+    return (x, W_ih, b_ih, W_hh, b_hh, *bias, *states), rule, rule_states[:n], upstream
 
 
 def _two_stage(core, inputs, rule, rule_states, upstream, t0):
     """The drive path: A = x W_ih + b_ih, the rule's readable scan, the core's drive kernel, and back."""
     x, W_ih, b_ih, W_hh, b_hh, *states = inputs
+    bias, states = (states[:1], states[1:]) if core == "modrelu" else ((), states)
     A = np.einsum("tbd,dg->tbg", x, W_ih) + b_ih
     drive, rule_finals, rule_cache = rule.scan(np, A, rule_states, t0)
     n_core = len(states)
+    dbias = ()
     if core == "lstm":
         hs, cT, cache = kernels.lstm_forward_drive(drive.copy(), W_hh, b_hh, *states)
         dD, dW_hh, db_hh, *dstates = kernels.lstm_backward_drive(cache, *upstream[:1 + n_core])
         finals = (cT,)
+    elif core == "modrelu":
+        hs, cache = kernels.modrelu_rnn_forward_drive(drive.copy(), W_hh, b_hh, *bias, *states)
+        dD, dW_hh, db_hh, dc, *dstates = kernels.modrelu_rnn_backward_drive(cache, *upstream[:1 + n_core])
+        finals, dbias = (), (dc,)
     else:
         hs, cache = kernels.rnn_forward_drive(drive.copy(), W_hh, b_hh, *states, nonlinearity=core)
         dD, dW_hh, db_hh, *dstates = kernels.rnn_backward_drive(cache, *upstream[:1 + n_core])
         finals = ()
     dA, drule = rule.scan_backward(np, rule_cache, dD, upstream[1 + n_core:])
     dx, dW_ih, db_ih = np.einsum("tbg,dg->tbd", dA, W_ih), np.einsum("tbd,tbg->dg", x, dA), dA.sum(axis=(0, 1))
-    return (hs, *finals, *rule_finals), (dx, dW_ih, db_ih, dW_hh, db_hh, *dstates, *drule)
+    return (hs, *finals, *rule_finals), (dx, dW_ih, db_ih, dW_hh, db_hh, *dbias, *dstates, *drule)
 
 
 def _one_loop(core, inputs, rule, rule_states, upstream, t0, backwards=1):
@@ -75,6 +83,9 @@ def _one_loop(core, inputs, rule, rule_states, upstream, t0, backwards=1):
     if core == "lstm":
         hs, cT, vT, mT, cache = kernels.momentum_lstm_forward(*inputs, rule_states[0], **arguments)
         out, backward = (hs, cT, vT), kernels.momentum_lstm_backward
+    elif core == "modrelu":
+        hs, vT, mT, cache = kernels.momentum_modrelu_rnn_forward(*inputs, rule_states[0], **arguments)
+        out, backward = (hs, vT), kernels.momentum_modrelu_rnn_backward
     else:
         hs, vT, mT, cache = kernels.momentum_rnn_forward(*inputs, rule_states[0], nonlinearity=core, **arguments)
         out, backward = (hs, vT), kernels.momentum_rnn_backward
@@ -135,3 +146,22 @@ def test_one_loop_kernels_refuse_bad_input_naming_the_argument():
     with pytest.raises(ValueError, match=r"momentum_rnn_forward: nonlinearity must be one of 'tanh', 'relu', "
                                          r"got 'sigmoid'"):
         kernels.momentum_rnn_forward(*inputs, v0, mus=[0.5] * 3, s=1.0, nonlinearity="sigmoid")
+
+
+def test_the_modrelu_one_loop_kernel_refuses_a_bad_bias_and_the_plain_rnns_cache_and_back():
+    c = dict(T=3, B=2, D=2, H=4, seed=0, mu=0.5, s=1.0, beta=0.9, eps=1e-3, t0=0, restart=0, adam=False,
+             core="modrelu")
+    (x, W_ih, b_ih, W_hh, b_hh, bias, h0), rule, (v0,), upstream = _problem(c)
+    f = kernels.momentum_modrelu_rnn_forward
+    with pytest.raises(ValueError, match=r"momentum_modrelu_rnn_forward: c must have shape \(H,\) = \(4,\)"):
+        f(x, W_ih, b_ih, W_hh, b_hh, bias[:-1], h0, v0, mus=[0.5] * 3, s=1.0)
+    *_, modrelu_cache = f(x, W_ih, b_ih, W_hh, b_hh, bias, h0, v0, mus=[0.5] * 3, s=1.0)
+    *_, tanh_cache = kernels.momentum_rnn_forward(x, W_ih, b_ih, W_hh, b_hh, h0, v0, mus=[0.5] * 3, s=1.0)
+    with pytest.raises(TypeError, match="momentum_rnn_backward: cache must be the MomentumCache that "
+                                        "momentum_rnn_forward returned, got MomentumCache from "
+                                        "momentum_modrelu_rnn_forward"):
+        kernels.momentum_rnn_backward(modrelu_cache, None, None, None)
+    with pytest.raises(TypeError, match="momentum_modrelu_rnn_backward: cache must be the MomentumCache that "
+                                        "momentum_modrelu_rnn_forward returned, got MomentumCache from "
+                                        "momentum_rnn_forward"):
+        kernels.momentum_modrelu_rnn_backward(tanh_cache, None, None, None)

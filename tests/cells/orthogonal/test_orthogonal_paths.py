@@ -58,8 +58,9 @@ def test_orthogonal_fused_path_equals_composed_path_outputs_states_and_gradients
 @given(data=st.data())
 def test_orthogonal_kernel_path_equals_readable_loop_equals_composed(family, backend_name, float64, paths_taken,
                                                                      data):
-    """On numpy with numba the fused path runs the modReLU core's compiled kernel from the drive; with the
-    kernels switched off, and on strict, the readable loop: all three agree to 1e-10."""
+    """On numpy with numba the fused path runs a compiled kernel (the modReLU cell's from x; the momentum cells'
+    rule and core in one loop); with the kernels switched off, and on strict, the readable loop: all three
+    agree to 1e-10."""
     config = data.draw(configs(family, max_layers=2, max_size=5))
     paths_taken.clear()
     kernel, composed = both_paths(config, builder=build)
@@ -67,7 +68,8 @@ def test_orthogonal_kernel_path_equals_readable_loop_equals_composed(family, bac
     with kernels.disabled():
         loop = both_paths(config, builder=build)[0]
     loop_paths = paths_taken[len(kernel_paths):]
-    expected = "drive kernel" if backend_name == "numpy" and kernels.available() else "loop"
+    on_kernels = backend_name == "numpy" and kernels.available()
+    expected = ("kernel" if family == "OrthogonalRNN" else "rule kernel") if on_kernels else "loop"
     assert kernel_paths and all(p == expected for p in kernel_paths), kernel_paths
     assert loop_paths and all(p == "loop" for p in loop_paths), loop_paths
     assert_same(kernel, loop)
