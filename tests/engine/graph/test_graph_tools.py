@@ -255,7 +255,7 @@ def test_backward_order_is_the_order_backward_runs_and_runs_no_backward(backend_
         tensors.append(Logged(k, log)(tensors[i], tensors[j]))
     root = tensors[-1].sum()
     order = [f.label for f in graph.backward_order(root) if isinstance(f, Logged)]
-    trace = graph.trace_backward(root)
+    graph.trace_backward(root)
     assert log == order                               # the trace ran every backward once, in that order
     log.clear()
     graph.to_dot(root)
