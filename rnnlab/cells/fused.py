@@ -92,9 +92,10 @@ class FusedSequence(Function):
     for every step during backward.
 
     Paths (``self.path`` after forward): 'kernel' (the whole sequence in the core's compiled kernel,
-    projection included: plain LSTM, RNN and GRU), 'rule kernel' (projection, momentum rule and core in one
-    compiled time loop: the momentum LSTMs and RNNs), 'drive kernel' (projection and rule here or in the compiled
-    scans, then the core's kernel from the drive: the orthogonal cells), 'loop' (the readable loops).
+    projection included: plain LSTM, RNN, GRU, IndRNN and orthogonal RNN), 'rule kernel' (projection, momentum
+    rule and core in one compiled time loop: the momentum LSTMs, RNNs and orthogonal RNNs), 'drive kernel'
+    (projection and rule here or in the compiled scans, then the core's kernel from the drive), 'loop' (the
+    readable loops).
     """
 
     def __init__(self, core, rule=None, shift=False, t0=0, probe=None):

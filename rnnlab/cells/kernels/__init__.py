@@ -13,7 +13,7 @@ makes every cell run its readable per-step loop instead (``fused.py`` and the co
 
 Contract (NumPy arrays in and out, float32 or float64, one dtype for all, time-major). Two kinds of entry:
 from the input x (the projection x_t W_ih + b inside the kernel), and from a precomputed *drive*
-D (T, B, G) that stands for x_t W_ih + b_ih (the momentum cells' v_t, the GRU's and IndRNN's projection, the orthogonal cells' drive):
+D (T, B, G) that stands for x_t W_ih + b_ih (the momentum cells' v_t, the GRU's and IndRNN's projection):
 
 * ``lstm_forward(x, W_ih, W_hh, b, h0, c0) -> (hs, c_T, cache)``: x (T, B, D), W_ih (D, 4H), W_hh (H, 4H),
   b (4H,), h0 and c0 (B, H); gate order i, f, g, o; c_t = f c_{t-1} + i g, h_t = o tanh(c_t); hs (T, B, H).

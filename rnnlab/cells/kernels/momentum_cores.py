@@ -292,7 +292,7 @@ def momentum_modrelu_rnn_backward(cache, dhs, dhT, dvT, dmT=None):
 
 
 def _backward(fn, kind, cache, dhs, dhT, dcore, dvT, dmT):
-    family = fn[:-len("_backward")]
+    family = fn[:-len("_backward")]     # each backward is named {family}_backward after its forward
     if not isinstance(cache, MomentumCache) or not isinstance(cache.core, kind) or cache.core.family != family:
         raise TypeError(f"{fn}: cache must be the MomentumCache that {family}_forward returned, got "
                         f"{type(cache).__name__}" + (f" from {cache.core.family}_forward"
