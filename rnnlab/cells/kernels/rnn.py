@@ -164,10 +164,11 @@ def modrelu_rnn_forward_drive(D, W_hh, b, c, h0, overwrite_drive=False):
 
 def _forward(xw, x_rows, w, fuse, x, W_ih, W_hh, b, h0, kind, c, hs):
     hw = np.empty(h0.shape, h0.dtype)
+    c_arg = b if c is None else c       # b stands in, unread, for tanh and relu
     h_prev = h0
     for t in range(hs.shape[0]):
         np.matmul(h_prev, W_hh, out=hw)
-        rnn_step_forward(xw[t], hw, b, x_rows[t], w, fuse, kind, b if c is None else c, hs[t])
+        rnn_step_forward(xw[t], hw, b, x_rows[t], w, fuse, kind, c_arg, hs[t])
         h_prev = hs[t]
     view = hs.view()
     view.flags.writeable = False

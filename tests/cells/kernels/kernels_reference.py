@@ -32,34 +32,30 @@ def lstm_reference(x, W_ih, W_hh, b, h0, c0, dhs, dhT, dcT):
 def rnn_reference(x, W_ih, W_hh, b, h0, nonlinearity, dhs, dhT):
     """(hs, grads) for L = <dhs, hs> + <dhT, h_T>; grads in the kernels' order."""
     phi = rnnlab.tanh if nonlinearity == "tanh" else rnnlab.relu
-    leaves = [rnnlab.Tensor(a.copy(), requires_grad=True) for a in (x, W_ih, W_hh, b, h0)]
-    tx, tWi, tWh, tb, th = leaves
-    hs = []
-    for t in range(x.shape[0]):
-        th = phi(tx[t] @ tWi + th @ tWh + tb)
-        hs.append(th)
-    out = rnnlab.stack(hs, axis=0)
-    loss = rnnlab.sum(out * rnnlab.Tensor(dhs))
-    if dhT is not None:
-        loss = loss + rnnlab.sum(th * rnnlab.Tensor(dhT))
-    loss.backward()
-    return out.data, tuple(_grad(leaf) for leaf in leaves)
+    return _one_state_reference((x, W_ih, W_hh, b, h0), lambda p, h, t: phi(p[0][t] @ p[1] + h @ p[2] + p[3]),
+                                dhs, dhT)
 
 
 def modrelu_reference(D, W_hh, b, c, h0, dhs, dhT):
     """(hs, grads) of h_t = modReLU(D_t + h_{t-1} W_hh + b) by autodiff through engine operations (no flush),
     for L = <dhs, hs> + <dhT, h_T>; grads (dD, dW_hh, db, dc, dh0), the order of modrelu_rnn_backward_drive."""
     from rnnlab.cells.orthogonal import modrelu
-    leaves = [rnnlab.Tensor(a.copy(), requires_grad=True) for a in (D, W_hh, b, c, h0)]
-    tD, tW, tb, tc, th = leaves
-    hs = []
-    for t in range(D.shape[0]):
-        th = modrelu(tD[t] + th @ tW + tb, tc)
-        hs.append(th)
+    return _one_state_reference((D, W_hh, b, c, h0), lambda p, h, t: modrelu(p[0][t] + h @ p[1] + p[2], p[3]),
+                                dhs, dhT)
+
+
+def _one_state_reference(arrays, step, dhs, dhT):
+    """Autodiff of a one-state recurrence over T = arrays[0].shape[0] steps, h_t = step(leaves, h_{t-1}, t)
+    with h_0 the last of ``arrays``: (hs, the gradient of each array) for L = <dhs, hs> + <dhT, h_T>."""
+    leaves = [rnnlab.Tensor(a.copy(), requires_grad=True) for a in arrays]
+    h, hs = leaves[-1], []
+    for t in range(arrays[0].shape[0]):
+        h = step(leaves, h, t)
+        hs.append(h)
     out = rnnlab.stack(hs, axis=0)
     loss = rnnlab.sum(out * rnnlab.Tensor(dhs))
     if dhT is not None:
-        loss = loss + rnnlab.sum(th * rnnlab.Tensor(dhT))
+        loss = loss + rnnlab.sum(h * rnnlab.Tensor(dhT))
     loss.backward()
     return out.data, tuple(_grad(leaf) for leaf in leaves)
 
