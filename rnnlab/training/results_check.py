@@ -39,6 +39,12 @@ MEASURED = re.compile(r"(?<![\w.])(?:\d+\.\d+e[-+]?\d+|\d[\d,]*\.\d{2,}|\d[\d,]*
 """What looks like a measured number: 0.0111, 1.3e-5, 57.24 %, 17-29 %."""
 
 
+@lru_cache(maxsize=None)
+def experiments() -> dict:
+    """The experiment files, read once."""
+    return ex.load()
+
+
 def docs_dir() -> Path:
     return ex.default_dir().parent / "docs"
 
@@ -122,7 +128,7 @@ def duration(seconds: float) -> str:
 
 def paper(name: str) -> str:
     """The paper's number of experiment ``name`` as the page prints it."""
-    meta = ex.load()[name].meta()
+    meta = experiments()[name].meta()
     value = meta["paper_value"]
     return pct(value) if meta["paper_metric"].endswith("accuracy") else f"{value:.2f}"
 
@@ -238,7 +244,7 @@ def rerun_table() -> str:
 
 def full_updates(name: str) -> tuple[int, str]:
     """Gradient evaluations of ``name``'s full tier and how they were counted."""
-    cfg = ex.load()[name].config("full")
+    cfg = experiments()[name].config("full")
     if cfg.steps:
         return cfg.steps * (cfg.fw_k if cfg.optimizer == "fw" else 1), "steps x K"
     chunks = -(-784 // cfg.tbptt) if cfg.tbptt else 1
@@ -253,7 +259,7 @@ def lstm_flops(hidden: int, inputs: int) -> int:
 
 def ptb_scale() -> float:
     """Full / medium cost per token of the PTB model: its LSTM layers and its 10,000-way output layer."""
-    full, medium = ex.load()["ptb_lstm"].config("full"), ex.load()["ptb_lstm"].config("medium")
+    full, medium = experiments()["ptb_lstm"].config("full"), experiments()["ptb_lstm"].config("medium")
 
     def per_token(c):
         layers = sum(lstm_flops(c.hidden, c.embedding if i == 0 else c.hidden) for i in range(c.layers))
@@ -285,11 +291,11 @@ def budget_rows() -> list:
         s = summary(run)
         per_eval = s["wall_time"] / s["grad_evals"]
         evals, how = full_updates(run)
-        full = ex.load()[run].config("full")
+        full = experiments()[run].config("full")
         out.append((run, f"{per_eval:.3f} s", f"{evals:,} ({how})", duration(evals * per_eval),
                     duration(gpu_floor(full, evals))))
     for run in ("ptb_lstm", "ptb_momentum_lstm"):
-        s, full = summary(run), ex.load()[run].config("full")
+        s, full = summary(run), experiments()[run].config("full")
         c = config(run)
         per_token = s["wall_time"] / (s["steps"] * c["batch_size"] * c["tbptt"])
         tokens = full.epochs * PTB_TOKENS
@@ -307,7 +313,7 @@ def budget_table() -> str:
 
 def configured_table() -> str:
     """Every control and seed variant at the medium tier, with whether its evidence is here."""
-    found = ex.load()
+    found = experiments()
     body = []
     for name, e in found.items():
         control = e.meta().get("row", "").startswith("Control")
