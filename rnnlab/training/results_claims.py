@@ -106,7 +106,7 @@ CLAIMS: list[Claim] = [
           lambda: (pct(_train_at("mnist_lstm_n128", 800)["accuracy"], 1),
                    pct(summary("mnist_lstm_n128")["val_accuracy"]))),
     Claim("test accuracy {}, the share of digit 1 in the test set", lambda: (pct(summary("mnist_lstm_n128")["test_accuracy"]),)),
-    Claim("The LSTM's ratio is at its largest at step {} ({}); the MomentumLSTM's is {} there",
+    Claim("the LSTM's ratio is at its largest at step {} ({}); the MomentumLSTM's is {} there",
           lambda: (*_largest_ratio("mnist_lstm_n128"), sci(ratio("mnist_momentum_lstm_n128", 50)))),
     Claim("The MomentumLSTM reaches {} test accuracy", lambda: (pct(summary("mnist_momentum_lstm_n128")["test_accuracy"]),)),
     # PTB
