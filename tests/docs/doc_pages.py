@@ -61,7 +61,12 @@ def page_id(page: Path) -> str:
 
 
 def is_skipped(code: str) -> bool:
-    return code.lstrip().startswith("# doc: skip")
+    """A block (or a notebook cell, whose first line may be a ``%%bash`` or ``%%writefile`` magic) that starts
+    with ``# doc: skip``."""
+    lines = code.lstrip().splitlines()
+    if lines and lines[0].startswith("%%"):
+        lines = lines[1:]
+    return bool(lines) and lines[0].lstrip().startswith("# doc: skip")
 
 
 def blocks(page: Path) -> list[str]:

@@ -1,9 +1,14 @@
 """Every chapter opens as a Jupyter notebook: jupytext converts it (as ``jupytext --to notebook`` does) and
 nbclient runs it top to bottom in a fresh kernel, as a learner would.
 
-Cells that the page test leaves out are left out here too: ``# doc: skip`` blocks (a GPU, hours) and
-shell blocks (``%%bash`` cells: training runs). One kernel per chapter: about 40 s for all of them on two busy cores.
+Only ``# doc: skip`` blocks (a GPU, hours) are left out, as the page test leaves them out; ``%%writefile``
+and ``%%bash`` cells run as a learner's would (the kernel runs in a fresh folder, the ``rnnlab`` command from
+the environment the tests run in). One kernel per chapter.
 """
+import os
+import sys
+from pathlib import Path
+
 import pytest
 
 from tests.docs.doc_pages import CHAPTERS, is_skipped, page_id
@@ -18,7 +23,7 @@ def notebook(chapter):
     for cell in nb.cells:
         if cell.cell_type == "code":
             source = cell.source
-            if is_skipped(source) or source.lstrip().startswith("%%"):
+            if is_skipped(source):
                 continue
         kept.append(cell)
     nb.cells = kept
@@ -30,6 +35,7 @@ def test_the_chapter_runs_as_a_notebook(chapter, tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
     monkeypatch.delenv("RNNLAB_BACKEND", raising=False)
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     nb = notebook(chapter)
     assert any(c.cell_type == "code" for c in nb.cells), f"{chapter.name}: no code cells after conversion"
     client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
