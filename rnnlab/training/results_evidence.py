@@ -35,6 +35,11 @@ def summary(run: str, tier: str = "medium") -> dict:
     return json.loads((docs_dir() / "results" / tier / run / "summary.json").read_text())
 
 
+def has(run: str, tier: str = "medium") -> bool:
+    """Whether ``run``'s evidence is here."""
+    return (docs_dir() / "results" / tier / run / "summary.json").is_file()
+
+
 def config(run: str, tier: str = "medium") -> dict:
     return summary(run, tier)["config"]
 
@@ -105,5 +110,7 @@ def duration(seconds: float) -> str:
 def paper(name: str) -> str:
     """The paper's number of experiment ``name`` as the page prints it."""
     meta = experiments()[name].meta()
+    if "paper_value" not in meta:
+        return "none (a control)"
     value = meta["paper_value"]
     return pct(value) if meta["paper_metric"].endswith("accuracy") else f"{value:.2f}"

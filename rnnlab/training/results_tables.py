@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .results_evidence import (MNIST_TRAIN, config, count, docs_dir, duration, effective_forget_bias, experiments,
-                               f4, first_below, norms, paper, pct, ratio, rows, sci, secs, summary)
+                               f4, first_below, has, norms, paper, pct, ratio, rows, sci, secs, summary)
 
 def table(head: list, body: list) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -14,7 +14,8 @@ def table(head: list, body: list) -> str:
 
 FIG3 = [("adding_sgd", "SGD lr 1e-2"), ("adding_sgd_clip", "SGD + clip 1.0"), ("adding_adam", "Adam 1e-3"),
         ("adding_fw_k1", "FW K = 1"), ("adding_fw_k5", "FW K = 5"), ("adding_fw_k5_seed1", "FW K = 5"),
-        ("adding_fw_k5_seed2", "FW K = 5"), ("adding_adam_100k", "Adam 1e-3, to 100,000 steps")]
+        ("adding_fw_k5_seed2", "FW K = 5"), ("adding_adam_100k", "Adam 1e-3, to 100,000 steps"),
+        ("adding_adam_b250", "Adam 1e-3, batch 250")]
 
 
 def fig3_table() -> str:
@@ -63,7 +64,7 @@ def table1_table(runs: list, mid: int) -> str:
         s, c = summary(run), config(run)
         steps, _ = norms(run)
         body.append((f"`{run}`", c["cell"], f"{c['mu']:g} / {c['s']:g}" if c["cell"] != "lstm" else "",
-                     f"{effective_forget_bias(run):.1f}", count(s["steps"]), secs(s["wall_time"]),
+                     f"{effective_forget_bias(run):.1f}", c.get("pixels", "standardized"), count(s["steps"]), secs(s["wall_time"]),
                      pct(s["val_accuracy"]), pct(s["test_accuracy"]),
                      f"{pct(s['best_test_accuracy'])} ({s['best_step']})",
                      f"{s['test_loss']:.3f} ({s['baseline_loss']:.3f})",
@@ -71,7 +72,7 @@ def table1_table(runs: list, mid: int) -> str:
                      f"{sci(ratio(run))}",
                      f"{pct(ratio(run, mid, first=False), 1)} / {pct(ratio(run, first=False), 1)}",
                      paper(run)))
-    return table(["experiment", "cell", "μ / s", "effective forget bias", "steps", "wall time", "val accuracy",
+    return table(["experiment", "cell", "μ / s", "effective forget bias", "pixels", "steps", "wall time", "val accuracy",
                   "test accuracy (last)", "test accuracy at best val (step)", "test loss (baseline)",
                   f"‖dL/dh_1‖ / ‖dL/dh_784‖ at the first record / step {mid} / the last",
                   f"min_t ‖dL/dh_t‖ / ‖dL/dh_784‖ at step {mid} / the last", "paper (150 epochs)"], body)
@@ -87,12 +88,18 @@ def fig2_table() -> str:
                   "‖dL/dh_1‖ / ‖dL/dh_784‖ at steps 50 / 550 / 1000"], body)
 
 
+PTB = ["ptb_lstm", "ptb_lstm_seed1", "ptb_lstm_seed2", "ptb_momentum_lstm", "ptb_momentum_lstm_seed1",
+       "ptb_momentum_lstm_seed2", "ptb_momentum_lstm_mu06"]
+"""``ptb_momentum_lstm_mu06``: the run of ``ptb_momentum_lstm`` before its config took the released recipe's mu = 0."""
+
+
 def ptb_table() -> str:
     body = []
-    for run in ("ptb_lstm", "ptb_momentum_lstm"):
+    for run in (r for r in PTB if has(r)):
         s, c = summary(run), config(run)
         body.append((f"`{run}`", f"{c['mu']:g} / {c['s']:g}" if c["cell"] != "lstm" else "", count(s["steps"]),
-                     secs(s["wall_time"]), f"{s['val_perplexity']:.1f}", f"{s['test_perplexity']:.1f}", paper(run)))
+                     secs(s["wall_time"]), f"{s['val_perplexity']:.1f}", f"{s['test_perplexity']:.1f}",
+                     paper(run.split("_seed")[0].removesuffix("_mu06"))))
     return table(["experiment", "μ / s (as run)", "steps", "wall time", "val perplexity",
                   "test perplexity (last = best val)", "paper (3 layers, 24M parameters)"], body)
 
@@ -198,10 +205,49 @@ def configured_table() -> str:
     return table(["experiment (medium tier)", "what", "state"], body)
 
 
+def seeds_of(name: str) -> list[str]:
+    """``name`` and its seed variants (``name_seedN``) that have evidence here."""
+    return [r for r in [name] + [f"{name}_seed{k}" for k in experiments()[name].meta().get("seeds", ())] if has(r)]
+
+
+def decide(a: list[float], b: list[float]) -> str:
+    """The decision rule's parts (b) and (c) on two arms' per-seed values: at least 3 seeds in each arm, and
+    the difference of the means larger than the spread (max - min) of either arm. Parts (a), the budget, and
+    (d), the controls, are judged in each section's text."""
+    if min(len(a), len(b)) < 3:
+        return "one seed: cannot decide" if min(len(a), len(b)) == 1 else "fewer than 3 seeds: cannot decide"
+    gap = abs(sum(a) / len(a) - sum(b) / len(b))
+    spread = max(max(a) - min(a), max(b) - min(b))
+    return ("difference larger than the spread" if gap > spread
+            else "difference within the spread: cannot decide")
+
+
+SEED_COMPARISONS = [
+    ("Fig. 3: test MSE at best val", "adding_adam", "adding_fw_k5", "best_test_loss", f4),
+    ("Table 1, permuted MNIST: test accuracy", "pmnist_lstm_n128", "pmnist_momentum_lstm_n128", "test_accuracy", pct),
+    ("Table 1, pixel MNIST: test accuracy", "mnist_lstm_n128", "mnist_momentum_lstm_n128", "test_accuracy", pct),
+    ("Table 3, PTB: test perplexity", "ptb_lstm", "ptb_momentum_lstm", "test_perplexity", lambda v: f"{v:.1f}"),
+]
+
+
+def seeds_table() -> str:
+    """Each compared pair of arms over the seeds that have evidence: n, mean and spread, and the rule's (b, c)."""
+    body = []
+    for what, first, second, key, shown in SEED_COMPARISONS:
+        arms = [[summary(r)[key] for r in seeds_of(name)] for name in (first, second)]
+        cells = [f"`{name}`: {len(v)} ({shown(sum(v) / len(v))}, spread {shown(max(v) - min(v))})"
+                 for name, v in zip((first, second), arms)]
+        body.append((what, *cells, decide(*arms)))
+    return table(["comparison", "arm A: seeds (mean, spread)", "arm B: seeds (mean, spread)",
+                  "rule (b) and (c)"], body)
+
+
 TABLES: dict[str, Callable[[], str]] = {
     "fig3": fig3_table, "fig4": fig4_table, "table2": table2_table,
-    "table1_pmnist": lambda: table1_table(["pmnist_lstm_n128", "pmnist_momentum_lstm_n128"], 500),
-    "table1_pixel": lambda: table1_table(["mnist_lstm_n128", "mnist_momentum_lstm_n128"], 450),
+    "table1_pmnist": lambda: table1_table(["pmnist_lstm_n128", "pmnist_momentum_lstm_n128",
+                                           "pmnist_lstm_n128_fb35"], 500),
+    "table1_pixel": lambda: table1_table([r for r in ("mnist_lstm_n128", "mnist_momentum_lstm_n128",
+                                                       "mnist_lstm_n128_fb25") if has(r)], 450),
     "fig2": fig2_table, "ptb": ptb_table, "small_rerun": rerun_table, "full_budget": budget_table,
-    "configured": configured_table,
+    "configured": configured_table, "seeds": seeds_table,
 }
