@@ -121,6 +121,11 @@ CLAIMS: list[Claim] = [
     Claim("the LSTM's ratio is at its largest at step {} ({}); the MomentumLSTM's is {} there",
           lambda: (*_largest_ratio("mnist_lstm_n128"), sci(ratio("mnist_momentum_lstm_n128", 50)))),
     Claim("The MomentumLSTM reaches {} test accuracy", lambda: (pct(summary("mnist_momentum_lstm_n128")["test_accuracy"]),)),
+    Claim("does not learn in the 858 steps either: test accuracy {}, test loss {} against the baseline's {},",
+          lambda: (pct(summary("mnist_lstm_n128_fb25")["test_accuracy"]), f"{summary('mnist_lstm_n128_fb25')['test_loss']:.3f}",
+                   f"{summary('mnist_lstm_n128_fb25')['baseline_loss']:.3f}")),
+    Claim("its ‖dL/dh_1‖ / ‖dL/dh_784‖ {} at step 450 against the MomentumLSTM's {}",
+          lambda: (sci(ratio("mnist_lstm_n128_fb25", 450)), sci(ratio("mnist_momentum_lstm_n128", 450)))),
     # PTB
     Claim("test perplexity {} against the LSTM's {}",
           lambda: (f"{summary('ptb_momentum_lstm')['test_perplexity']:.1f}", f"{summary('ptb_lstm')['test_perplexity']:.1f}")),
