@@ -81,6 +81,7 @@ class Run:
         self.trivialization = trivialization_for(self.model, cfg.rebase_every)
         self.optimizer, scaled = build_optimizer(cfg, self.params)
         self.schedulers = build_schedulers(cfg, scaled)
+        self.lr_holder = next(o for o, keys in scaled if "lr" in keys)   # FW with an outer optimizer: the outer's
         self.plateaus = [s for s in self.schedulers if isinstance(s, optim.ReduceOnPlateau)]
         self.work = WorkSource(cfg, self.task, self.model, self.comm)
         self.total_steps = self._total_steps()
@@ -146,11 +147,14 @@ class Run:
         loss.backward()
         stats = self.comm.average_gradients(self.params, self.work.weight, value, correct, count)
         self.grad_evals += 1
+        # the logged step's learning rate and global gradient norm ||(g_1, ..., g_n)||_2, taken before clipping
+        grad_norm = float(optim.lp_norm([p.grad for p in self.params if p.grad is not None]))
+        step_values = {"lr": float(self.lr_holder.param_groups[0]["lr"]), "grad_norm": grad_norm}
         if self.cfg.clip_value:
             optim.clip_grad_value(self.params, self.cfg.clip_value)
         if self.cfg.clip_norm:
             optim.clip_grad_norm(self.params, self.cfg.clip_norm)
-        self.records.add_train(stats)
+        self.records.add_train(stats, step_values)
         return loss
 
     def kept(self) -> str:

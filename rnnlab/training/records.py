@@ -29,6 +29,7 @@ class Records:
         self.last_eval: dict = {}
         self.lines = 0                   # lines in metrics.jsonl
         self.grad_norm_history: list = []
+        self.step_values: dict = {}      # the last step's lr and grad_norm (see add_train)
 
     def metric_keys(self) -> tuple:
         """The summary's per-split keys: loss, then the task's metric (accuracy or perplexity) if it has one."""
@@ -44,15 +45,19 @@ class Records:
             rundir.write_file(self.out / CONFIG, strict_json(config_json(config), indent=1).encode())
 
     # ------------------------------------------------------------------ rows
-    def add_train(self, stats) -> None:
+    def add_train(self, stats, step_values: dict) -> None:
+        """One unit of work's (loss, correct, count); ``step_values`` (``lr``, ``grad_norm``) are the step's
+        own and the next train row carries the last ones."""
         self.running.append([float(stats[0]), float(stats[1]), int(stats[2])])
+        self.step_values = step_values
 
     def log_train(self, counters: dict) -> None:
         if not self.running:
             return
         losses, corrects, counts = zip(*self.running)
         self.running = []
-        self.last_train = metrics_from(self.task, sum(losses), len(losses), sum(corrects), sum(counts))
+        self.last_train = {**metrics_from(self.task, sum(losses), len(losses), sum(corrects), sum(counts)),
+                           **self.step_values}
         self.record("train", self.last_train, counters)
 
     def record(self, split: str, metrics: dict, counters: dict) -> None:
