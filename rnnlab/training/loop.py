@@ -225,8 +225,14 @@ class Run:
         if cfg.progress and self.comm.is_root:
             print(self.describe(), file=sys.stderr)
         bar = progress_bar(self.total_steps, f"{cfg.task} {cfg.cell} {cfg.optimizer}",
-                           enabled=cfg.progress and self.comm.is_root)
-        bar.update(self.step)
+                           enabled=cfg.progress and self.comm.is_root, initial=self.step)
+        with bar:                 # closed however the run ends; it shows the final values when it finishes
+            summary = self._train(bar)
+            bar.set_postfix(self.records.postfix(), refresh=False)
+        return summary
+
+    def _train(self, bar) -> dict:
+        cfg = self.cfg
         start = time.perf_counter() - self.elapsed
         last_ckpt = self.step
         while self.step < self.total_steps:
@@ -246,10 +252,8 @@ class Run:
                 self.save()
                 last_ckpt = self.step
             if self.stop_signal is not None:
-                bar.close()
                 raise Interrupted(f"train: stopped by {signal.Signals(self.stop_signal).name} at step {self.step}; "
                                   f"checkpoint written", self.out)
-        bar.close()
         return self.finish()
 
     def validate(self) -> dict:

@@ -28,3 +28,43 @@ def test_train_rows_carry_the_scheduled_lr_and_the_gradient_norm_before_clipping
     # clipped to 1e-4, the gradients' norm after clipping is 1e-4: the rows show the norm before it
     assert all(math.isfinite(r["grad_norm"]) and r["grad_norm"] > 1e-3 for r in train), train
     assert all("lr" not in r and "grad_norm" not in r for r in rows(out, "val") + rows(out, "test"))
+
+
+def bar_lines(err: str) -> list[str]:
+    """The progress bar's plain lines (stderr is no terminal under capsys)."""
+    return [line for line in err.splitlines() if line.startswith(("copying lstm adam", "adding lstm adam"))]
+
+
+def test_the_bar_ends_on_the_final_validation_and_test_values(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", *TINY, "--task", "copying", "--steps", "6", "--out", str(out)]) == 0
+    last = bar_lines(capsys.readouterr().err)[-1]
+    (val,), (test,) = rows(out, "val")[-1:], rows(out, "test")
+    assert rows(out, "val")[0]["step"] == 4 and val["step"] == 6     # a stale step-4 value was shown before
+    assert f"val accuracy={val['accuracy']:.4g}" in last and f"test accuracy={test['accuracy']:.4g}" in last, last
+
+
+def test_a_resumed_bar_starts_at_the_resumed_step(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", *TINY, "--steps", "3", "--no-progress", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out), "--steps", "6"]) == 0
+    lines = bar_lines(capsys.readouterr().err)
+    assert lines[0].split("|")[-1].lstrip().startswith("3/6 "), lines      # not 0/6, then a jump of 3
+    assert lines[-1].split("|")[-1].lstrip().startswith("6/6 "), lines
+    assert not any(" 0/6 " in line for line in lines), lines
+
+
+def test_a_terminal_of_0_columns_gets_plain_lines(tmp_path):
+    import os
+    from rnnlab.training.reporting import progress_bar
+    master, slave = os.openpty()            # a fresh pseudo-terminal reports 0 columns, 0 lines
+    with os.fdopen(slave, "w") as stream:
+        assert stream.isatty() and os.get_terminal_size(slave).columns == 0
+        bar = progress_bar(3, "steps", stream=stream)
+        for _ in range(3):
+            bar.update(1)
+        bar.close()
+    shown = os.read(master, 65536).decode()
+    os.close(master)
+    assert "3/3" in shown and "steps" in shown, repr(shown)
