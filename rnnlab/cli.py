@@ -163,17 +163,18 @@ def _main(argv=None) -> int:
     try:
         return HANDLERS[args.command](args)
     except Interrupted as exc:
-        print(f"rnnlab {args.command}: {exc}; continue with: rnnlab train --resume {exc.run_dir}", file=sys.stderr)
+        print(f"rnnlab {args.command}: {own(args.command, exc)}; continue with: rnnlab train --resume {exc.run_dir}",
+              file=sys.stderr)
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         print(f"rnnlab {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Diverged as exc:
-        print(f"rnnlab {args.command}: {exc}", file=sys.stderr)
+        print(f"rnnlab {args.command}: {own(args.command, exc)}", file=sys.stderr)
         abort_others(exc, shown=True)
         return EXIT_DIVERGED
     except user_errors() as exc:
-        print(f"rnnlab {args.command}: error: {exc}", file=sys.stderr)
+        print(f"rnnlab {args.command}: error: {own(args.command, exc)}", file=sys.stderr)
         abort_others(exc, shown=True)
         return EXIT_USAGE
     except BrokenPipeError:      # `rnnlab experiments list | head`: the reader has what it wanted
@@ -187,6 +188,13 @@ def _main(argv=None) -> int:
             return EXIT_USAGE
         abort_others(exc)        # under MPI, an error on one rank alone ends every rank, not a hang
         raise
+
+
+def own(command: str, exc: BaseException) -> str:
+    """``exc``'s message without its leading ``command: ``: the library names the operation for callers from
+    Python (``train: stopped by SIGINT``) and the command line names it once, as ``rnnlab train: ...``."""
+    message = str(exc)
+    return message[len(command) + 2:] if message.startswith(f"{command}: ") else message
 
 
 def user_errors() -> tuple:

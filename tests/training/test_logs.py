@@ -4,6 +4,7 @@ import json
 import math
 
 import pytest
+from hypothesis import given, strategies as st
 
 from rnnlab.cli import main
 
@@ -68,3 +69,34 @@ def test_a_terminal_of_0_columns_gets_plain_lines(tmp_path):
     shown = os.read(master, 65536).decode()
     os.close(master)
     assert "3/3" in shown and "steps" in shown, repr(shown)
+
+
+ARGV = {"train": [], "evaluate": ["run"], "plot": ["run"], "gradcheck": ["lstm"], "experiments": ["list"],
+        "demo": []}
+
+
+def error_kinds():
+    from rnnlab.datasets import DatasetError
+    from rnnlab.training import CheckpointError, Diverged, Interrupted, RunDirError
+    from rnnlab.training.config import ConfigError
+    return [lambda m: Interrupted(m, "runs/x"), Diverged, ConfigError, RunDirError, CheckpointError, DatasetError]
+
+
+@given(command=st.sampled_from(sorted(ARGV)), kind=st.integers(0, 5),
+       text=st.text(st.characters(codec="ascii", categories=("L", "N", "Zs")), min_size=1, max_size=30))
+def test_every_message_of_the_command_names_its_operation_once(command, kind, text):
+    import contextlib
+    import io
+    from unittest import mock
+    from rnnlab import cli
+    message = f"{command}: {text}"
+
+    def fail(args):
+        raise error_kinds()[kind](message)
+
+    err = io.StringIO()
+    with mock.patch.dict(cli.HANDLERS, {command: fail}), contextlib.redirect_stderr(err):
+        cli.main([command, *ARGV[command]])
+    line = err.getvalue()
+    assert line.startswith(f"rnnlab {command}: ") and text in line, line
+    assert line.count(f"{command}: ") == 1 + text.count(f"{command}: "), line
