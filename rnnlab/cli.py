@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="last: checkpoint.npz; best: best.npz of a --keep-best run (default: last)")
     plot = sub.add_parser("plot", help="PNG plots of runs' loss and metric curves (and gradient norms)")
     plot.add_argument("runs", nargs="+", metavar="RUN_DIR")
-    plot.add_argument("--out", help="folder for the PNGs (default: the first run directory)")
+    plot.add_argument("--out", help="folder for the PNGs (default: the run directory for one run, the current directory for several)")
     plot.add_argument("--x", choices=("step", "grad_evals"), default="step",
                       help="horizontal axis: optimizer steps, or gradient evaluations (Frank-Wolfe takes K a "
                       "step) (default: step)")

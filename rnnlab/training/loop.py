@@ -216,7 +216,8 @@ class Run:
         cfg, T = self.cfg, self.task.seq_len
         source = "--steps" if cfg.steps else (f"{cfg.epochs} epochs" if cfg.epochs else "the default")
         shape = f"T={T}, " if T else ""
-        return (f"train: {cfg.task} ({shape}{len(self.task.train)} training examples), {cfg.cell} "
+        unit = "tokens" if self.task.input_kind == "tokens" else "training examples"   # a corpus is one stream
+        return (f"train: {cfg.task} ({shape}{len(self.task.train)} {unit}), {cfg.cell} "
                 f"{cfg.layers}x{cfg.hidden}, {cfg.optimizer} lr {cfg.lr:g}; {self.total_steps} steps from {source}, "
                 f"starting at step {self.step}; run directory {self.out}")
 

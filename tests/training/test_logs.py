@@ -100,3 +100,28 @@ def test_every_message_of_the_command_names_its_operation_once(command, kind, te
     line = err.getvalue()
     assert line.startswith(f"rnnlab {command}: ") and text in line, line
     assert line.count(f"{command}: ") == 1 + text.count(f"{command}: "), line
+
+
+def test_a_corpus_is_counted_in_tokens(tmp_path, capsys, monkeypatch):
+    from rnnlab.datasets.ptb import PTB_MD5
+    from tests.datasets.dataset_files import write_ptb
+    for name, md5 in write_ptb(tmp_path / "ptb").items():
+        monkeypatch.setitem(PTB_MD5, name, md5)
+    assert main(["train", "--task", "ptb", "--data-dir", str(tmp_path), "--batch-size", "2", "--tbptt", "3",
+                 "--hidden", "4", "--steps", "1", "--out", str(tmp_path / "run")]) == 0
+    first = capsys.readouterr().err.splitlines()[0]
+    assert " tokens), " in first and "training examples" not in first, first
+
+
+def test_plots_of_several_runs_go_to_the_current_directory(tmp_path, capsys, monkeypatch):
+    runs = [tmp_path / "a", tmp_path / "b"]
+    for run in runs:
+        assert main(["train", *TINY, "--steps", "2", "--no-progress", "--out", str(run)]) == 0
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert main(["plot", *map(str, runs)]) == 0
+    assert (here / "loss.png").is_file()
+    assert not any(run.joinpath("loss.png").exists() for run in runs)
+    assert main(["plot", str(runs[0])]) == 0          # one run: its own folder, as before
+    assert (runs[0] / "loss.png").is_file()
