@@ -66,7 +66,7 @@ def _report(summary: dict) -> None:
 
 def _run_evaluate(args) -> int:
     from .training import evaluate_run
-    metrics = evaluate_run(args.run_dir, split=args.split, checkpoint=args.checkpoint)
+    metrics = evaluate_run(args.run_dir, split=args.split, checkpoint=args.checkpoint, data_dir=args.data_dir)
     print(" ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()))
     return 0
 
@@ -118,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--split", choices=("val", "test"), default="test", help="(default: test)")
     ev.add_argument("--checkpoint", choices=("last", "best"), default="last",
                     help="last: checkpoint.npz; best: best.npz of a --keep-best run (default: last)")
+    ev.add_argument("--data-dir", metavar="DIR", help="where the run's data set is now, if it moved (default: "
+                    "the run's own data_dir, else $RNNLAB_DATA, else ~/.cache/rnnlab)")
     plot = sub.add_parser("plot", help="PNG plots of runs' loss and metric curves (and gradient norms)")
     plot.add_argument("runs", nargs="+", metavar="RUN_DIR")
     plot.add_argument("--out", help="folder for the PNGs (default: the run directory for one run, the current directory for several)")

@@ -125,3 +125,26 @@ def test_plots_of_several_runs_go_to_the_current_directory(tmp_path, capsys, mon
     assert not any(run.joinpath("loss.png").exists() for run in runs)
     assert main(["plot", str(runs[0])]) == 0          # one run: its own folder, as before
     assert (runs[0] / "loss.png").is_file()
+
+
+def test_evaluate_reads_moved_data_from_data_dir(tmp_path, capsys, monkeypatch):
+    import shutil
+    from rnnlab.datasets.ptb import PTB_MD5
+    from tests.datasets.dataset_files import write_ptb
+    for name, md5 in write_ptb(tmp_path / "old" / "ptb").items():
+        monkeypatch.setitem(PTB_MD5, name, md5)
+    monkeypatch.delenv("RNNLAB_DATA", raising=False)
+    run = tmp_path / "run"
+    assert main(["train", "--task", "ptb", "--data-dir", str(tmp_path / "old"), "--batch-size", "2", "--tbptt",
+                 "3", "--hidden", "4", "--steps", "1", "--no-progress", "--out", str(run)]) == 0
+    before = capsys.readouterr().out
+    shutil.move(tmp_path / "old", tmp_path / "new")
+    files = sorted(p.name for p in run.iterdir())
+    assert main(["evaluate", str(run), "--data-dir", str(tmp_path / "new")]) == 0
+    shown = capsys.readouterr().out
+    summary = json.loads((run / "summary.json").read_text())
+    assert f"loss {summary['test_loss']:.6g}" in shown, (shown, before)
+    assert sorted(p.name for p in run.iterdir()) == files                   # evaluate writes nothing
+    code = main(["evaluate", str(run), "--data-dir", str(tmp_path / "nowhere")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "nowhere" in err[0], err
