@@ -66,8 +66,17 @@ def test_a_terminal_of_0_columns_gets_plain_lines(tmp_path):
         for _ in range(3):
             bar.update(1)
         bar.close()
-    shown = os.read(master, 65536).decode()
+    os.set_blocking(master, False)
+    chunks = []
+    while True:
+        try:
+            chunks.append(os.read(master, 65536))
+        except (BlockingIOError, OSError):      # all read (OSError: the closed terminal's side)
+            break
+        if not chunks[-1]:
+            break
     os.close(master)
+    shown = b"".join(chunks).decode()
     assert "3/3" in shown and "steps" in shown, repr(shown)
 
 
