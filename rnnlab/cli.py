@@ -66,7 +66,7 @@ def _report(summary: dict) -> None:
 
 def _run_evaluate(args) -> int:
     from .training import evaluate_run
-    metrics = evaluate_run(args.run_dir, split=args.split, checkpoint=args.checkpoint)
+    metrics = evaluate_run(args.run_dir, split=args.split, checkpoint=args.checkpoint, data_dir=args.data_dir)
     print(" ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()))
     return 0
 
@@ -118,9 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--split", choices=("val", "test"), default="test", help="(default: test)")
     ev.add_argument("--checkpoint", choices=("last", "best"), default="last",
                     help="last: checkpoint.npz; best: best.npz of a --keep-best run (default: last)")
+    ev.add_argument("--data-dir", metavar="DIR", help="where the run's data set is now, if it moved (default: "
+                    "the run's own data_dir, else $RNNLAB_DATA, else ~/.cache/rnnlab)")
     plot = sub.add_parser("plot", help="PNG plots of runs' loss and metric curves (and gradient norms)")
     plot.add_argument("runs", nargs="+", metavar="RUN_DIR")
-    plot.add_argument("--out", help="folder for the PNGs (default: the first run directory)")
+    plot.add_argument("--out", help="folder for the PNGs (default: the run directory for one run, the current directory for several)")
     plot.add_argument("--x", choices=("step", "grad_evals"), default="step",
                       help="horizontal axis: optimizer steps, or gradient evaluations (Frank-Wolfe takes K a "
                       "step) (default: step)")
@@ -163,17 +165,18 @@ def _main(argv=None) -> int:
     try:
         return HANDLERS[args.command](args)
     except Interrupted as exc:
-        print(f"rnnlab {args.command}: {exc}; continue with: rnnlab train --resume {exc.run_dir}", file=sys.stderr)
+        print(f"rnnlab {args.command}: {own(args.command, exc)}; continue with: rnnlab train --resume {exc.run_dir}",
+              file=sys.stderr)
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         print(f"rnnlab {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Diverged as exc:
-        print(f"rnnlab {args.command}: {exc}", file=sys.stderr)
+        print(f"rnnlab {args.command}: {own(args.command, exc)}", file=sys.stderr)
         abort_others(exc, shown=True)
         return EXIT_DIVERGED
     except user_errors() as exc:
-        print(f"rnnlab {args.command}: error: {exc}", file=sys.stderr)
+        print(f"rnnlab {args.command}: error: {own(args.command, exc)}", file=sys.stderr)
         abort_others(exc, shown=True)
         return EXIT_USAGE
     except BrokenPipeError:      # `rnnlab experiments list | head`: the reader has what it wanted
@@ -187,6 +190,13 @@ def _main(argv=None) -> int:
             return EXIT_USAGE
         abort_others(exc)        # under MPI, an error on one rank alone ends every rank, not a hang
         raise
+
+
+def own(command: str, exc: BaseException) -> str:
+    """``exc``'s message without its leading ``command: ``: the library names the operation for callers from
+    Python (``train: stopped by SIGINT``) and the command line names it once, as ``rnnlab train: ...``."""
+    message = str(exc)
+    return message[len(command) + 2:] if message.startswith(f"{command}: ") else message
 
 
 def user_errors() -> tuple:

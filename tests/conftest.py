@@ -15,6 +15,8 @@ settings.register_profile("thorough", max_examples=400, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+pytest_plugins = ["tests.skip_summary"]    # skip reasons, counted, at the end of a run
+
 STRICT_DEVICE = "device1"
 
 

@@ -156,7 +156,37 @@ def abort_others(exc: BaseException, shown: bool = False) -> None:
         traceback.print_exception(exc)
     print(f"rnnlab: rank {_world.rank} failed ({type(exc).__name__}); ending the job on all {_world.size} ranks",
           file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    for stream in (sys.stdout, sys.stderr):
+        wait_until_read(stream)
     _world.comm.Abort(1)
+
+
+def wait_until_read(stream, timeout: float = 5.0) -> None:
+    """Wait (at most ``timeout`` seconds) until the reader of ``stream``'s pipe has taken every byte written.
+
+    ``Abort`` has the process manager kill every rank and stop forwarding their output: the lines a rank wrote
+    just before, still in its stdout/stderr pipe because the launcher's forwarder had not run yet (a loaded
+    machine), were lost with them. Flushing is not enough, the bytes must have left the pipe. Streams that are
+    no pipe (a terminal, a file), or whose fill level cannot be read (not Linux), return at once.
+    """
+    import time
+    try:
+        import fcntl
+        import stat
+        import struct
+        import termios
+        fd = stream.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            unread, = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))
+            if unread <= 0:
+                return
+            time.sleep(0.01)
+    except (ImportError, OSError, ValueError, AttributeError):  # no fcntl, closed, no descriptor, no FIONREAD
+        return
 
 
 def config_digest(values: dict) -> str:
@@ -298,4 +328,4 @@ def _stack(pieces: list):
 
 
 __all__ = ["communicator", "Local", "LOCAL", "MPIComm", "DistributedError", "BatchShare", "share",
-           "launched_size", "import_mpi", "abort_others", "is_root", "config_digest", "INSTALL"]
+           "launched_size", "import_mpi", "abort_others", "wait_until_read", "is_root", "config_digest", "INSTALL"]

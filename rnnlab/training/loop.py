@@ -81,6 +81,7 @@ class Run:
         self.trivialization = trivialization_for(self.model, cfg.rebase_every)
         self.optimizer, scaled = build_optimizer(cfg, self.params)
         self.schedulers = build_schedulers(cfg, scaled)
+        self.lr_holder = next(o for o, keys in scaled if "lr" in keys)   # FW with an outer optimizer: the outer's
         self.plateaus = [s for s in self.schedulers if isinstance(s, optim.ReduceOnPlateau)]
         self.work = WorkSource(cfg, self.task, self.model, self.comm)
         self.total_steps = self._total_steps()
@@ -146,11 +147,14 @@ class Run:
         loss.backward()
         stats = self.comm.average_gradients(self.params, self.work.weight, value, correct, count)
         self.grad_evals += 1
+        # the logged step's learning rate and global gradient norm ||(g_1, ..., g_n)||_2, taken before clipping
+        grad_norm = float(optim.lp_norm([p.grad for p in self.params if p.grad is not None]))
+        step_values = {"lr": float(self.lr_holder.param_groups[0]["lr"]), "grad_norm": grad_norm}
         if self.cfg.clip_value:
             optim.clip_grad_value(self.params, self.cfg.clip_value)
         if self.cfg.clip_norm:
             optim.clip_grad_norm(self.params, self.cfg.clip_norm)
-        self.records.add_train(stats)
+        self.records.add_train(stats, step_values)
         return loss
 
     def kept(self) -> str:
@@ -212,7 +216,8 @@ class Run:
         cfg, T = self.cfg, self.task.seq_len
         source = "--steps" if cfg.steps else (f"{cfg.epochs} epochs" if cfg.epochs else "the default")
         shape = f"T={T}, " if T else ""
-        return (f"train: {cfg.task} ({shape}{len(self.task.train)} training examples), {cfg.cell} "
+        unit = "tokens" if self.task.input_kind == "tokens" else "training examples"   # a corpus is one stream
+        return (f"train: {cfg.task} ({shape}{len(self.task.train)} {unit}), {cfg.cell} "
                 f"{cfg.layers}x{cfg.hidden}, {cfg.optimizer} lr {cfg.lr:g}; {self.total_steps} steps from {source}, "
                 f"starting at step {self.step}; run directory {self.out}")
 
@@ -221,8 +226,14 @@ class Run:
         if cfg.progress and self.comm.is_root:
             print(self.describe(), file=sys.stderr)
         bar = progress_bar(self.total_steps, f"{cfg.task} {cfg.cell} {cfg.optimizer}",
-                           enabled=cfg.progress and self.comm.is_root)
-        bar.update(self.step)
+                           enabled=cfg.progress and self.comm.is_root, initial=self.step)
+        with bar:                 # closed however the run ends; it shows the final values when it finishes
+            summary = self._train(bar)
+            bar.set_postfix(self.records.postfix(), refresh=False)
+        return summary
+
+    def _train(self, bar) -> dict:
+        cfg = self.cfg
         start = time.perf_counter() - self.elapsed
         last_ckpt = self.step
         while self.step < self.total_steps:
@@ -242,10 +253,8 @@ class Run:
                 self.save()
                 last_ckpt = self.step
             if self.stop_signal is not None:
-                bar.close()
                 raise Interrupted(f"train: stopped by {signal.Signals(self.stop_signal).name} at step {self.step}; "
                                   f"checkpoint written", self.out)
-        bar.close()
         return self.finish()
 
     def validate(self) -> dict:

@@ -1,7 +1,8 @@
 """``rnnlab plot RUN_DIR [RUN_DIR ...]``: loss and metric curves (several runs overlaid), and gradient norms.
 
 Reads each run's ``metrics.jsonl`` (and ``grad_norms.npz`` when the run recorded the per-time-step
-norms ||dL/dh_t||) and writes PNG files into the first run directory, or into ``--out``.
+norms ||dL/dh_t||) and writes PNG files into ``--out``, else the run directory (one run) or the current
+directory (several runs).
 """
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ def plot_runs(run_dirs, out_dir=None, x: str = "step") -> list[Path]:
     except ImportError as exc:
         raise ConfigError("plot: matplotlib is not installed: pip install 'rnnlab[plot]'") from exc
     run_dirs = [rundir.check_path(d, "plot") for d in run_dirs]
-    out = rundir.check_path(out_dir, "plot: --out") if out_dir else run_dirs[0]
+    # one run: its own folder; several: the current directory (no run's folder holds the others' plots)
+    out = rundir.check_path(out_dir, "plot: --out") if out_dir else (run_dirs[0] if len(run_dirs) == 1 else Path("."))
     runs = [(d, read_metrics(d, x)) for d in run_dirs]      # every input read and checked before anything is made
     norms = {d: load_norms(d) for d in run_dirs if (d / "grad_norms.npz").exists()}
     if out.exists() and not out.is_dir():

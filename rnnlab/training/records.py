@@ -29,6 +29,8 @@ class Records:
         self.last_eval: dict = {}
         self.lines = 0                   # lines in metrics.jsonl
         self.grad_norm_history: list = []
+        self.shown: dict = {}            # split -> its last evaluation this process made (the bar's postfix)
+        self.step_values: dict = {}      # the last step's lr and grad_norm (see add_train)
 
     def metric_keys(self) -> tuple:
         """The summary's per-split keys: loss, then the task's metric (accuracy or perplexity) if it has one."""
@@ -44,20 +46,24 @@ class Records:
             rundir.write_file(self.out / CONFIG, strict_json(config_json(config), indent=1).encode())
 
     # ------------------------------------------------------------------ rows
-    def add_train(self, stats) -> None:
+    def add_train(self, stats, step_values: dict) -> None:
+        """One unit of work's (loss, correct, count); ``step_values`` (``lr``, ``grad_norm``) are the step's
+        own and the next train row carries the last ones."""
         self.running.append([float(stats[0]), float(stats[1]), int(stats[2])])
+        self.step_values = step_values
 
     def log_train(self, counters: dict) -> None:
         if not self.running:
             return
         losses, corrects, counts = zip(*self.running)
         self.running = []
-        self.last_train = metrics_from(self.task, sum(losses), len(losses), sum(corrects), sum(counts))
+        self.last_train = {**metrics_from(self.task, sum(losses), len(losses), sum(corrects), sum(counts)),
+                           **self.step_values}
         self.record("train", self.last_train, counters)
 
     def record(self, split: str, metrics: dict, counters: dict) -> None:
         if split != "train":
-            self.last_eval = metrics
+            self.last_eval = self.shown[split] = metrics
         row = {"step": counters["step"], "epoch": counters["epoch"], "split": split, **metrics,
                "grad_evals": counters["grad_evals"], "wall_time": round(counters["elapsed"], 3)}
         self.lines += 1
@@ -65,14 +71,15 @@ class Records:
             rundir.append_line(self.out / METRICS, strict_json(row))
 
     def postfix(self) -> dict:
-        """The progress bar's postfix: the last training loss and the last metric."""
+        """The progress bar's postfix: the last training loss, and the metric of the last row of each split
+        evaluated so far (at the end: the final validation and the test), else of the last training row."""
         shown = {}
         if "loss" in self.last_train:
             shown["loss"] = f"{self.last_train['loss']:.4g}"
-        m = self.last_eval or self.last_train
         for k in ("accuracy", "perplexity"):
-            if k in m:
-                shown[("val " if self.last_eval else "") + k] = f"{m[k]:.4g}"
+            for split, m in (self.shown.items() if self.shown else [("", self.last_train)]):
+                if k in m:
+                    shown[f"{split} {k}".strip()] = f"{m[k]:.4g}"
         return shown
 
     def write_summary(self, summary: dict) -> None:

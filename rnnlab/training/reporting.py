@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 
 PLAIN_EVERY = 30.0
@@ -24,15 +25,24 @@ class _Lines:
         self.stream.flush()
 
 
-def progress_bar(total: int, desc: str, enabled: bool = True, stream=None):
-    """A tqdm bar (elapsed time, ETA, loss and metric in the postfix); off a terminal, one line every
-    :data:`PLAIN_EVERY` seconds."""
+def terminal_columns(stream) -> int:
+    """The width of the terminal ``stream`` writes to; 0 when it is no terminal or reports no width."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns if stream.isatty() else 0
+    except (AttributeError, OSError, ValueError):
+        return 0
+
+
+def progress_bar(total: int, desc: str, enabled: bool = True, stream=None, initial: int = 0):
+    """A tqdm bar (elapsed time, ETA, loss and metric in the postfix) that starts at step ``initial`` (a
+    resumed run: its rate and ETA count only the steps this process takes); off a terminal, or on one that
+    reports 0 columns (some CI consoles and containers), one plain line every :data:`PLAIN_EVERY` seconds."""
     from tqdm.auto import tqdm
     stream = stream or sys.stderr
-    tty = hasattr(stream, "isatty") and stream.isatty()
-    return tqdm(total=total, desc=desc, disable=not enabled, file=stream if tty else _Lines(stream),
-                mininterval=0.1 if tty else PLAIN_EVERY, maxinterval=PLAIN_EVERY * 2, dynamic_ncols=tty,
-                ascii=not tty, leave=True)
+    tty = terminal_columns(stream) > 0
+    return tqdm(total=total, initial=initial, desc=desc, disable=not enabled,
+                file=stream if tty else _Lines(stream), mininterval=0.1 if tty else PLAIN_EVERY,
+                maxinterval=PLAIN_EVERY * 2, dynamic_ncols=tty, ascii=not tty, leave=True)
 
 
 def finite_or_none(value):

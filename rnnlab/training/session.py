@@ -61,9 +61,10 @@ def resume(run_dir, steps: int = 0, epochs: int = 0, progress: bool = True,
     return Run(cfg, resume=True).run()
 
 
-def evaluate_run(run_dir, split: str = "test", checkpoint: str = "last") -> dict:
+def evaluate_run(run_dir, split: str = "test", checkpoint: str = "last", data_dir=None) -> dict:
     """Score a saved run's ``checkpoint`` (``last`` or ``best``) on ``split`` (``val`` or ``test``); writes
-    nothing. Returns the metrics."""
+    nothing. Returns the metrics. ``data_dir`` replaces the run's data directory (the data moved; the files
+    are still checked against their checksums)."""
     if split not in SPLITS:
         raise ConfigError(f"evaluate: --split must be one of {', '.join(SPLITS)}, got {split!r}")
     if checkpoint not in WHICH:
@@ -74,6 +75,8 @@ def evaluate_run(run_dir, split: str = "test", checkpoint: str = "last") -> dict
         hint = " (the run was not started with --keep-best)" if checkpoint == "best" else ""
         raise checkpoints.CheckpointError(f"evaluate: {path} does not exist{hint}")
     cfg.progress = False
+    if data_dir:
+        cfg.data_dir = str(data_dir)
     run = Run(cfg, evaluate_only=True)
     try:
         meta = checkpoints.load_model(run.model, path, config=cfg.to_dict())

@@ -6,24 +6,35 @@ import functools
 import gzip
 import hashlib
 import http.server
+import os
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from rnnlab.datasets.cache import ENV_VAR
 from rnnlab.datasets.har import HAR_SIGNALS
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
+def real_data_roots() -> list[Path]:
+    """Where the real data sets are looked for, in order: ``$RNNLAB_DATA`` (when set), then ``../shared/data``
+    beside the clone."""
+    env = os.environ.get(ENV_VAR, "")
+    return [Path(env).expanduser()] * bool(env) + [SHARED_DATA]
+
+
 def shared_folder(name: str, files: list[str]) -> Path:
-    """``SHARED_DATA/name`` when all ``files`` are there, else skip the test with the reason."""
-    folder = SHARED_DATA / name
-    absent = [f for f in files if not (folder / f).is_file()]
-    if absent:
-        pytest.skip(f"real {name} data not present: {', '.join(absent)} missing in {folder}")
-    return folder
+    """``ROOT/name`` for the first of :func:`real_data_roots` that holds all ``files``, else skip the test
+    with the reason."""
+    roots = real_data_roots()
+    for root in roots:
+        if all((root / name / f).is_file() for f in files):
+            return root / name
+    places = " or ".join(str(root / name) for root in roots)
+    pytest.skip(f"real {name} data not present: {', '.join(files)} not all in {places} (set ${ENV_VAR})")
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

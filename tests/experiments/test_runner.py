@@ -211,7 +211,7 @@ def test_seeds_add_variants_that_differ_only_in_seed_and_run_into_their_own_dire
     (("show", "xz", "--tier", "small"), "unknown experiment or group 'xz' (did you mean 'x'?); groups: x (or "
                                         "FILE/SET, see rnnlab experiments list); experiments: x, only_full"),
     (("run", "only_full", "--tier", "small"), "only_full has no tier 'small'; it has full"),
-    (("run", "x/s", "--tier", "medium"), "experiments: no selected experiment has tier 'medium'"),
+    (("run", "x/s", "--tier", "medium"), "rnnlab experiments: error: no selected experiment has tier 'medium'"),
     (("show", "x", "--tier", "medium"), "x has no tier 'medium'; it has small, full"),
     (("show", "x/s", "--tier", "small"), "'x/s' is a group; name one experiment"),
 ])
@@ -224,7 +224,7 @@ def test_a_wrong_name_or_tier_is_one_line_with_the_choices(argv, expected, tmp_p
 
 def test_a_missing_folder_or_a_name_in_two_files_is_one_line(tmp_path, capsys):
     assert cli("list", "--experiments-dir", str(tmp_path / "nowhere")) == 2
-    assert f"experiments: folder {tmp_path / 'nowhere'} does not exist" in capsys.readouterr().err
+    assert f"rnnlab experiments: error: folder {tmp_path / 'nowhere'} does not exist" in capsys.readouterr().err
     write(tmp_path, HEAD + "[x]\n", "a.toml")
     write(tmp_path, HEAD + "[x]\n", "b.toml")
     assert cli("list", "--experiments-dir", str(tmp_path)) == 2
