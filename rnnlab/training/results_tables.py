@@ -15,7 +15,7 @@ def table(head: list, body: list) -> str:
 FIG3 = [("adding_sgd", "SGD lr 1e-2"), ("adding_sgd_clip", "SGD + clip 1.0"), ("adding_adam", "Adam 1e-3"),
         ("adding_fw_k1", "FW K = 1"), ("adding_fw_k5", "FW K = 5"), ("adding_fw_k5_seed1", "FW K = 5"),
         ("adding_fw_k5_seed2", "FW K = 5"), ("adding_adam_100k", "Adam 1e-3, to 100,000 steps"),
-        ("adding_adam_b250", "Adam 1e-3, batch 250")]
+        ("adding_adam_b250", "Adam 1e-3, batch 250"), ("adding_sgd_b250", "SGD lr 1e-2, batch 250")]
 
 
 def fig3_table() -> str:
@@ -245,7 +245,8 @@ def seeds_table() -> str:
 TABLES: dict[str, Callable[[], str]] = {
     "fig3": fig3_table, "fig4": fig4_table, "table2": table2_table,
     "table1_pmnist": lambda: table1_table(["pmnist_lstm_n128", "pmnist_momentum_lstm_n128",
-                                           "pmnist_lstm_n128_fb35"], 500),
+                                           "pmnist_lstm_n128_fb35", "pmnist_lstm_n128_fb35_seed1",
+                                           "pmnist_lstm_n128_fb35_seed2"], 500),
     "table1_pixel": lambda: table1_table([r for r in ("mnist_lstm_n128", "mnist_momentum_lstm_n128",
                                                        "mnist_lstm_n128_fb25") if has(r)], 450),
     "fig2": fig2_table, "ptb": ptb_table, "small_rerun": rerun_table, "full_budget": budget_table,
