@@ -98,7 +98,6 @@ class Run:
             # the lock first; then every file the run will need is checked before anything is written
             if self.comm.is_root:
                 self.lock.acquire()
-                rundir.remove_temporaries(self.out)
             self.restore(checkpoints.load_run(self, self.out / checkpoints.CHECKPOINT))
             self._check_resumable()
             if cfg.keep_best and self.best["step"] is not None:
@@ -109,6 +108,8 @@ class Run:
                                                       f"step {self.best['step']}, but {exc}; nothing was changed") \
                         from exc
             kept = self.records.check_tail()
+            if self.comm.is_root:      # every check passed: only now is anything removed or written
+                rundir.remove_temporaries(self.out)
             self.records.truncate(kept)
             self.records.start_config(cfg.to_dict())
         else:

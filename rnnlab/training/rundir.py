@@ -116,6 +116,11 @@ def create(path: Path, overwrite: bool, lock: "RunLock") -> None:
                 present = ", ".join(n for n in RUN_FILES if (path / n).exists())
                 raise RunDirError(f"--overwrite: {path} holds {present} but no rnnlab run (its config.json is not "
                                   f"an rnnlab configuration); nothing was replaced; choose another --out")
+            odd = [n for n in RUN_FILES if (path / n).exists() and not (path / n).is_symlink()
+                   and not (path / n).is_file()]
+            if odd:       # checked before the first deletion, so a refusal leaves the whole run in place
+                raise RunDirError(f"--overwrite: {path} holds {', '.join(odd)} that is not a file (a folder?); "
+                                  f"nothing was replaced; move it away or choose another --out")
             for name in RUN_FILES:
                 (path / name).unlink(missing_ok=True)
         remove_temporaries(path)

@@ -294,3 +294,21 @@ def test_clock_json_is_read_back_so_wall_time_continues_after_a_resume(run, caps
     (run / "summary.json").unlink()
     assert main(["train", "--resume", str(run), "--steps", "8", "--no-progress"]) == 0
     assert all(r["wall_time"] < 600 for r in rows(run) if r["step"] > 6)
+
+
+def test_overwrite_of_a_run_with_a_folder_among_its_files_deletes_nothing(run, capsys):
+    (run / "best.npz").mkdir()                   # found by the fault harness: files were deleted, then it failed
+    before = snapshot(run)
+    refused(capsys, ["train", "--steps", "2", "--out", str(run), "--overwrite", *TINY], "best.npz", "not a file",
+            "nothing was replaced")
+    assert snapshot(run) == before
+
+
+def test_a_refused_resume_leaves_even_orphaned_temporary_files(run, capsys):
+    (run / "summary.json").unlink()
+    (run / "checkpoint.npz").write_bytes(b"garbage")
+    orphan = run / ".checkpoint.npz.k1ll3d.tmp"
+    orphan.write_bytes(b"half")
+    before = snapshot(run)
+    refused(capsys, ["train", "--resume", str(run), "--steps", "6", "--no-progress"], "checkpoint")
+    assert snapshot(run) == before
