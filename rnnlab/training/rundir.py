@@ -20,6 +20,7 @@ This module is the one place that opens those files. Its order of operations is 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -299,21 +300,40 @@ def read_rows(path: Path, what: str, need=("step", "split")) -> list:
     return rows
 
 
-def check_metrics_tail(path: Path, lines: int) -> list:
+ROW_DIGEST_SKIPS = ("wall_time",)
+"""Row keys the rows' digest leaves out: they differ between two runs of the same state (wall time)."""
+
+
+def row_identity(row: dict) -> bytes:
+    """What the checkpoint's digest of ``metrics.jsonl`` covers of one row: the row as strict JSON, without
+    :data:`ROW_DIGEST_SKIPS` (so a resumed run, whose wall times differ, still matches)."""
+    shown = {k: v for k, v in row.items() if k not in ROW_DIGEST_SKIPS}
+    return (json.dumps(shown, allow_nan=False) + "\n").encode()
+
+
+def check_metrics_tail(path: Path, lines: int, digest: str | None = None) -> list:
     """Before a resume appends: the first ``lines`` lines of ``metrics.jsonl`` (those the checkpoint
     counts) must be whole rows; returns them. A cut or damaged row among them is refused (appending to it
     would glue the next row onto a fragment); what follows them is cut off by the resume."""
     kept = metrics_lines(path, "--resume")[:lines]
+    seen = hashlib.sha256()
     for number, line in enumerate(kept, 1):
         try:
-            whole = line.endswith("\n") and isinstance(json.loads(line), dict)
+            row = json.loads(line)
+            whole = line.endswith("\n") and isinstance(row, dict)
         except ValueError:
             whole = False
-        if not whole:
+        if whole:
+            seen.update(row_identity(row))
+        else:
             raise RunDirError(f"--resume: {path} line {number} is cut or damaged ({line[:60]!r}); the checkpoint "
                               f"counts {lines} rows before it continues. Nothing was changed; restore the file, "
                               f"or start the run again with --overwrite")
     if len(kept) < lines:
         raise RunDirError(f"--resume: {path} holds {len(kept)} rows, but the checkpoint counts {lines}; rows were "
                           f"lost. Nothing was changed; restore the file, or start the run again with --overwrite")
+    if digest is not None and seen.hexdigest() != digest:
+        raise RunDirError(f"--resume: the first {lines} rows of {path} are not the rows this run's checkpoint "
+                          f"recorded (from another run, or edited). Nothing was changed; restore the file, or "
+                          f"start the run again with --overwrite")
     return kept

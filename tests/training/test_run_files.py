@@ -312,3 +312,16 @@ def test_a_refused_resume_leaves_even_orphaned_temporary_files(run, capsys):
     before = snapshot(run)
     refused(capsys, ["train", "--resume", str(run), "--steps", "6", "--no-progress"], "checkpoint")
     assert snapshot(run) == before
+
+
+@pytest.mark.parametrize("name", ["metrics.jsonl", "best.npz"])
+def test_a_file_from_another_run_is_refused_on_resume(tmp_path, capsys, name):
+    """Found by the fault harness: another run's metrics.jsonl (same number of rows) or best.npz was taken."""
+    run, other = tmp_path / "run", tmp_path / "other"
+    for path, extra in ((run, []), (other, ["--seed", "7"])):
+        assert main(["train", "--steps", "4", "--out", str(path), *TINY, "--keep-best", *extra]) == 0
+    shutil.copy(other / name, run / name)
+    before = snapshot(run)
+    refused(capsys, ["train", "--resume", str(run), "--steps", "6", "--no-progress"],
+            "another run" if name == "best.npz" else "not the rows this run's checkpoint recorded")
+    assert snapshot(run) == before
