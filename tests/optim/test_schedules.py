@@ -157,3 +157,14 @@ def test_reduce_on_plateau_max_mode_with_a_relative_threshold_step_by_step(backe
         lrs.append(opt.param_groups[0]["lr"])
     assert lrs == [1.0, 0.5, 0.5, 0.25, 0.25]
     assert sched.best == 1.4
+
+
+@pytest.mark.parametrize("mode", ["min", "max"])
+@pytest.mark.parametrize("threshold_mode", ["rel", "abs"])
+def test_reduce_on_plateau_an_equal_metric_is_no_improvement(backend_name, mode, threshold_mode):
+    opt = SGD([param([1.0])], lr=1.0)
+    sched = ReduceOnPlateau(opt, mode=mode, factor=0.5, patience=0, threshold=0.0, threshold_mode=threshold_mode)
+    sched.step(1.0)
+    assert opt.param_groups[0]["lr"] == 1.0
+    sched.step(1.0)
+    assert opt.param_groups[0]["lr"] == 0.5
