@@ -135,7 +135,7 @@ states = st.fixed_dictionaries({name: file_state for name in RUN_FILES})
 locks = st.tuples(st.sampled_from(LOCK_STATES), st.sampled_from(['{"host": "h", "pid": "abc"}', "12345", "", "x",
                                                                   '{"pid": 1}', "[1, 2]", "\x00\xff"]))
 # most draws damage one file or two: the rest present, as in a real run directory someone changed
-few_damaged = st.tuples(st.lists(st.sampled_from(RUN_FILES), max_size=3, unique=True), states).map(
+few_damaged = st.tuples(st.lists(st.sampled_from(RUN_FILES), min_size=1, max_size=2, unique=True), states).map(
     lambda pair: {n: (s if n in pair[0] else ("present", 0, b"")) for n, s in pair[1].items()})
 
 
