@@ -325,3 +325,17 @@ def test_a_file_from_another_run_is_refused_on_resume(tmp_path, capsys, name):
     refused(capsys, ["train", "--resume", str(run), "--steps", "6", "--no-progress"],
             "another run" if name == "best.npz" else "not the rows this run's checkpoint recorded")
     assert snapshot(run) == before
+
+
+def test_wall_time_is_the_seconds_since_the_start_non_decreasing_and_within_the_call(tmp_path, capsys):
+    import time
+    path = tmp_path / "run"
+    start = time.perf_counter()
+    assert main(["train", "--steps", "6", "--out", str(path), *TINY]) == 0
+    took = time.perf_counter() - start
+    times = [r["wall_time"] for r in rows(path)]
+    assert times == sorted(times) and times[0] >= 0 and times[-1] <= took
+    assert times[-1] > times[0]                       # training steps take time: not a constant
+    summary = json.loads((path / "summary.json").read_text())
+    assert times[-1] - 0.001 <= summary["wall_time"] <= took
+    assert json.loads((path / "clock.json").read_text())["elapsed"] <= summary["wall_time"] + 0.001
