@@ -115,8 +115,9 @@ class Run:
                                                       f"step {self.best['step']}, but {exc}; nothing was changed") \
                         from exc
             kept = self.records.check_tail()
-            if self.comm.is_root:      # every check passed: only now is anything removed or written
-                rundir.remove_temporaries(self.out)
+            if self.comm.is_root:
+                rundir.check_replaceable(self.out, "--resume")
+                rundir.remove_temporaries(self.out)     # every check passed: only now is anything removed or written
             self.records.truncate(kept)
             self.records.start_config(cfg.to_dict())
         else:

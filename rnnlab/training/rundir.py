@@ -117,11 +117,7 @@ def create(path: Path, overwrite: bool, lock: "RunLock") -> None:
                 present = ", ".join(n for n in RUN_FILES if (path / n).exists())
                 raise RunDirError(f"--overwrite: {path} holds {present} but no rnnlab run (its config.json is not "
                                   f"an rnnlab configuration); nothing was replaced; choose another --out")
-            odd = [n for n in RUN_FILES if (path / n).exists() and not (path / n).is_symlink()
-                   and not (path / n).is_file()]
-            if odd:       # checked before the first deletion, so a refusal leaves the whole run in place
-                raise RunDirError(f"--overwrite: {path} holds {', '.join(odd)} that is not a file (a folder?); "
-                                  f"nothing was replaced; move it away or choose another --out")
+            check_replaceable(path, "--overwrite")   # before the first deletion: a refusal leaves the run whole
             for name in RUN_FILES:
                 (path / name).unlink(missing_ok=True)
         remove_temporaries(path)
@@ -133,6 +129,15 @@ def create(path: Path, overwrite: bool, lock: "RunLock") -> None:
             except OSError:
                 pass
         raise
+
+
+def check_replaceable(path: Path, what: str) -> None:
+    """Every run file in ``path`` is a file that a write can replace (not a folder, say); checked under the
+    lock before a run deletes or writes any of them, so that a refusal leaves the directory as it was."""
+    odd = [n for n in RUN_FILES if (path / n).exists() and not (path / n).is_symlink() and not (path / n).is_file()]
+    if odd:
+        raise RunDirError(f"{what}: {path} holds {', '.join(odd)} that is not a file (a folder?); nothing was "
+                          f"replaced; move it away or choose another --out")
 
 
 def remove_temporaries(path: Path) -> list:

@@ -339,3 +339,15 @@ def test_wall_time_is_the_seconds_since_the_start_non_decreasing_and_within_the_
     summary = json.loads((path / "summary.json").read_text())
     assert times[-1] - 0.001 <= summary["wall_time"] <= took
     assert json.loads((path / "clock.json").read_text())["elapsed"] <= summary["wall_time"] + 0.001
+
+
+@pytest.mark.parametrize("name", ["clock.json", "summary.json", "grad_norms.npz"])
+def test_a_resume_into_a_run_with_a_folder_among_its_files_changes_nothing(run, capsys, name):
+    """Found by the fault harness: config.json and metrics.jsonl were rewritten, then writing clock.json failed."""
+    (run / "summary.json").unlink()
+    target = run / name
+    target.unlink(missing_ok=True)
+    target.mkdir()
+    before = snapshot(run)
+    refused(capsys, ["train", "--resume", str(run), "--steps", "6", "--no-progress"], name, "not a file")
+    assert snapshot(run) == before
