@@ -9,7 +9,7 @@ Every candidate site in the chosen files is one of: a comparison operator swappe
 flipped. ``--sites`` of them are drawn with ``--seed``; each mutant is written into a copy of the repository
 (the working tree is never touched) and the tests that mirror its module are run (``tests/<package dir>``,
 fast hypothesis profile, first failure stops). A mutant is *killed* when a test fails, *survives* when all
-pass, *timeout* past ``--timeout`` seconds (counted as killed: the mutant broke something). Prints one line a
+pass, *timeout* past ``--timeout`` seconds (reported apart: slow is not necessarily caught). Prints one line a
 mutant and the score; ``--json FILE`` keeps the list.
 """
 from __future__ import annotations
@@ -100,11 +100,18 @@ def tests_for(path: str) -> list:
     raise SystemExit(f"mutation_sample: no tests mapped for {path}")
 
 
-def run_mutant(path: str, source: str, timeout: float) -> str:
+COPIED = ("rnnlab", "tests", "rnnlab_launcher.py", "setup.cfg")
+
+
+def copy_tree(source: Path, target: Path) -> None:
+    for name in COPIED:
+        src = source / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, target / name)
+
+
+def run_mutant(base: Path, path: str, source: str, timeout: float) -> str:
     with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
-        for name in ("rnnlab", "tests", "rnnlab_launcher.py", "setup.cfg"):
-            src = ROOT / name
-            (shutil.copytree if src.is_dir() else shutil.copy)(src, Path(tmp) / name)
+        copy_tree(base, Path(tmp))
         (Path(tmp) / path).write_text(source)
         env = {**os.environ, "PYTHONPATH": tmp, "HYPOTHESIS_PROFILE": "ci", "PYTHONDONTWRITEBYTECODE": "1"}
         cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-m", "not slow",
@@ -126,26 +133,30 @@ def main(argv=None) -> int:
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args(argv)
     files = args.only or list(TARGETS)
+    snapshot = tempfile.TemporaryDirectory(prefix="mutation-base-")   # the tree as it is now, for every mutant
+    base = Path(snapshot.name)
+    copy_tree(ROOT, base)
     pool = []
     for path in files:
-        source = (ROOT / path).read_text()
+        source = (base / path).read_text()
         pool += [(path, i, kind) for i, kind in sites(ast.parse(source))]
     rng = random.Random(args.seed)
     chosen = rng.sample(pool, min(args.sites, len(pool)))
-    results, killed = [], 0
+    results, killed, timeouts = [], 0, 0
     for path, index, kind in chosen:
-        source = (ROOT / path).read_text()
+        source = (base / path).read_text()
         mutated, line, what = mutate(source, index, kind)
         if ast.dump(ast.parse(mutated)) == ast.dump(ast.parse(source)):
             continue
         start = time.perf_counter()
-        outcome = run_mutant(path, mutated, args.timeout)
-        killed += outcome != "survived"
+        outcome = run_mutant(base, path, mutated, args.timeout)
+        killed += outcome not in ("survived", "timeout")
+        timeouts += outcome == "timeout"
         results.append({"file": path, "line": line, "change": what, "outcome": outcome,
                         "seconds": round(time.perf_counter() - start, 1)})
         print(f"{outcome:9s} {path}:{line}  {what}  ({results[-1]['seconds']} s)", flush=True)
-    print(f"killed {killed}/{len(results)} ({100 * killed / max(1, len(results)):.0f} %) of a sample of "
-          f"{len(results)} from {len(pool)} sites, seed {args.seed}")
+    print(f"killed {killed}/{len(results)} ({100 * killed / max(1, len(results)):.0f} %), {timeouts} timed out, of "
+          f"a sample of {len(results)} from {len(pool)} sites, seed {args.seed}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     return 0
