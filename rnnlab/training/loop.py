@@ -99,17 +99,26 @@ class Run:
             # the lock first; then every file the run will need is checked before anything is written
             if self.comm.is_root:
                 self.lock.acquire()
-                rundir.remove_temporaries(self.out)
             self.restore(checkpoints.load_run(self, self.out / checkpoints.CHECKPOINT))
             self._check_resumable()
             if cfg.keep_best and self.best["step"] is not None:
+                best = self.out / checkpoints.BEST
                 try:
-                    checkpoints.load(self.out / checkpoints.BEST)
+                    _, meta = checkpoints.load(best)
+                    checkpoints.check_belongs(meta.get("config", {}), cfg.to_dict(), best)
+                    # a run killed after saving best.npz and before its next checkpoint leaves a later one,
+                    # which the resumed run writes again; an earlier one is not this run's best
+                    if not isinstance(meta.get("step"), int) or meta["step"] < self.best["step"]:
+                        raise checkpoints.CheckpointError(f"checkpoint: {best} holds step {meta.get('step')}, "
+                                                          f"older than the best step {self.best['step']}")
                 except checkpoints.CheckpointError as exc:
                     raise checkpoints.CheckpointError(f"--resume: the run keeps its best model (keep_best) from "
                                                       f"step {self.best['step']}, but {exc}; nothing was changed") \
                         from exc
             kept = self.records.check_tail()
+            if self.comm.is_root:
+                rundir.check_replaceable(self.out, "--resume")
+                rundir.remove_temporaries(self.out)     # every check passed: only now is anything removed or written
             self.records.truncate(kept)
             self.records.start_config(cfg.to_dict())
         else:
@@ -283,7 +292,7 @@ class Run:
         self.records.record("test", test, self.counters())
         best_test = None
         if self.cfg.keep_best:
-            checkpoints.load_model(self.model, self.out / checkpoints.BEST)
+            checkpoints.load_model(self.model, self.out / checkpoints.BEST, config=self.cfg.to_dict())
             best_test = evaluate(self.cfg, self.task, self.model, "test", comm=self.comm)
             self._honour_signal("during the final test evaluation")
         summary = self.summary(val=val, test=test, best_test=best_test)

@@ -6,6 +6,8 @@ uninterrupted one would have (apart from wall time).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from pathlib import Path
 
@@ -28,6 +30,8 @@ class Records:
         self.last_train: dict = {}
         self.last_eval: dict = {}
         self.lines = 0                   # lines in metrics.jsonl
+        self.digest = hashlib.sha256()   # over those lines (see rundir.row_identity): a resume checks them
+        self.expected_digest = None
         self.grad_norm_history: list = []
         self.shown: dict = {}            # split -> its last evaluation this process made (the bar's postfix)
         self.step_values: dict = {}      # the last step's lr and grad_norm (see add_train)
@@ -66,9 +70,11 @@ class Records:
             self.last_eval = self.shown[split] = metrics
         row = {"step": counters["step"], "epoch": counters["epoch"], "split": split, **metrics,
                "grad_evals": counters["grad_evals"], "wall_time": round(counters["elapsed"], 3)}
+        line = strict_json(row)
         self.lines += 1
+        self.digest.update(rundir.row_identity(json.loads(line)))
         if self.writer:
-            rundir.append_line(self.out / METRICS, strict_json(row))
+            rundir.append_line(self.out / METRICS, line)
 
     def postfix(self) -> dict:
         """The progress bar's postfix: the last training loss, and the metric of the last row of each split
@@ -90,17 +96,24 @@ class Records:
     # ------------------------------------------------------------------ checkpoints
     def state(self) -> dict:
         return {"running": self.running, "last_train": self.last_train, "last_eval": self.last_eval,
-                "metrics_lines": self.lines}
+                "metrics_lines": self.lines, "metrics_sha256": self.digest.hexdigest()}
 
     def restore(self, meta: dict) -> None:
         """Take the checkpoint's averages and the number of lines written before it."""
         self.running, self.last_train, self.last_eval = meta["running"], meta["last_train"], meta["last_eval"]
         self.lines = meta["metrics_lines"]
+        self.expected_digest = meta.get("metrics_sha256")     # None in a checkpoint written before it was kept
 
     def check_tail(self) -> list:
         """The lines of ``metrics.jsonl`` the checkpoint counts, checked whole (see
         :func:`rundir.check_metrics_tail`); a resume calls it before anything is written."""
-        return rundir.check_metrics_tail(self.out / METRICS, self.lines) if self.writer else []
+        if not self.writer:
+            return []
+        kept = rundir.check_metrics_tail(self.out / METRICS, self.lines, self.expected_digest)
+        self.digest = hashlib.sha256()
+        for line in kept:
+            self.digest.update(rundir.row_identity(json.loads(line)))
+        return kept
 
     def truncate(self, kept: list) -> None:
         """Cut ``metrics.jsonl`` back to ``kept``, the lines written before the checkpoint."""

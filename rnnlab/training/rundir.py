@@ -20,6 +20,7 @@ This module is the one place that opens those files. Its order of operations is 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -116,6 +117,7 @@ def create(path: Path, overwrite: bool, lock: "RunLock") -> None:
                 present = ", ".join(n for n in RUN_FILES if (path / n).exists())
                 raise RunDirError(f"--overwrite: {path} holds {present} but no rnnlab run (its config.json is not "
                                   f"an rnnlab configuration); nothing was replaced; choose another --out")
+            check_replaceable(path, "--overwrite")   # before the first deletion: a refusal leaves the run whole
             for name in RUN_FILES:
                 (path / name).unlink(missing_ok=True)
         remove_temporaries(path)
@@ -127,6 +129,15 @@ def create(path: Path, overwrite: bool, lock: "RunLock") -> None:
             except OSError:
                 pass
         raise
+
+
+def check_replaceable(path: Path, what: str) -> None:
+    """Every run file in ``path`` is a file that a write can replace (not a folder, say); checked under the
+    lock before a run deletes or writes any of them, so that a refusal leaves the directory as it was."""
+    odd = [n for n in RUN_FILES if (path / n).exists() and not (path / n).is_symlink() and not (path / n).is_file()]
+    if odd:
+        raise RunDirError(f"{what}: {path} holds {', '.join(odd)} that is not a file (a folder?); nothing was "
+                          f"replaced; move it away or choose another --out")
 
 
 def remove_temporaries(path: Path) -> list:
@@ -294,21 +305,40 @@ def read_rows(path: Path, what: str, need=("step", "split")) -> list:
     return rows
 
 
-def check_metrics_tail(path: Path, lines: int) -> list:
+ROW_DIGEST_SKIPS = ("wall_time",)
+"""Row keys the rows' digest leaves out: they differ between two runs of the same state (wall time)."""
+
+
+def row_identity(row: dict) -> bytes:
+    """What the checkpoint's digest of ``metrics.jsonl`` covers of one row: the row as strict JSON, without
+    :data:`ROW_DIGEST_SKIPS` (so a resumed run, whose wall times differ, still matches)."""
+    shown = {k: v for k, v in row.items() if k not in ROW_DIGEST_SKIPS}
+    return (json.dumps(shown, allow_nan=False) + "\n").encode()
+
+
+def check_metrics_tail(path: Path, lines: int, digest: str | None = None) -> list:
     """Before a resume appends: the first ``lines`` lines of ``metrics.jsonl`` (those the checkpoint
     counts) must be whole rows; returns them. A cut or damaged row among them is refused (appending to it
     would glue the next row onto a fragment); what follows them is cut off by the resume."""
     kept = metrics_lines(path, "--resume")[:lines]
+    seen = hashlib.sha256()
     for number, line in enumerate(kept, 1):
         try:
-            whole = line.endswith("\n") and isinstance(json.loads(line), dict)
+            row = json.loads(line)
+            whole = line.endswith("\n") and isinstance(row, dict)
         except ValueError:
             whole = False
-        if not whole:
+        if whole:
+            seen.update(row_identity(row))
+        else:
             raise RunDirError(f"--resume: {path} line {number} is cut or damaged ({line[:60]!r}); the checkpoint "
                               f"counts {lines} rows before it continues. Nothing was changed; restore the file, "
                               f"or start the run again with --overwrite")
     if len(kept) < lines:
         raise RunDirError(f"--resume: {path} holds {len(kept)} rows, but the checkpoint counts {lines}; rows were "
                           f"lost. Nothing was changed; restore the file, or start the run again with --overwrite")
+    if digest is not None and seen.hexdigest() != digest:
+        raise RunDirError(f"--resume: the first {lines} rows of {path} are not the rows this run's checkpoint "
+                          f"recorded (from another run, or edited). Nothing was changed; restore the file, or "
+                          f"start the run again with --overwrite")
     return kept

@@ -109,3 +109,62 @@ def test_scheduler_bad_arguments_are_named(backend_name, make, error, match):
     with pytest.raises(error, match=match):
         make(opt)
     assert opt.param_groups[0]["lr"] == 0.1
+
+
+def plateau_reference(metrics, mode, threshold_mode, threshold, patience, cooldown, factor, lr, floor):
+    """ReduceLROnPlateau written out plainly, step by step: the learning rate after each metric."""
+    best, bad, cool, out = (float("inf") if mode == "min" else float("-inf")), 0, 0, []
+    for m in metrics:
+        if mode == "min":
+            bound = best * (1 - threshold) if threshold_mode == "rel" else best - threshold
+            better = m < bound
+        else:
+            bound = best * (1 + threshold) if threshold_mode == "rel" else best + threshold
+            better = m > bound
+        best, bad = (m, 0) if better else (best, bad + 1)
+        if cool > 0:
+            cool, bad = cool - 1, 0
+        if bad > patience:
+            lr, cool, bad = max(lr * factor, floor), cooldown, 0
+        out.append(lr)
+    return out
+
+
+@given_on_backend(metrics=st.lists(st.sampled_from([0.5, 0.9, 0.99, 0.999, 1.0, 1.001, 1.01, 1.1, 2.0]),
+                                   min_size=1, max_size=25),
+                  mode=st.sampled_from(["min", "max"]), threshold_mode=st.sampled_from(["rel", "abs"]),
+                  threshold=st.sampled_from([0.0, 0.005, 0.05, 0.5]), patience=st.integers(0, 3),
+                  cooldown=st.integers(0, 2), floor=st.sampled_from([0.0, 0.03]))
+def test_reduce_on_plateau_matches_the_rule_step_by_step(backend_name, metrics, mode, threshold_mode, threshold,
+                                                          patience, cooldown, floor):
+    opt = SGD([param([1.0])], lr=1.0)
+    sched = ReduceOnPlateau(opt, mode=mode, factor=0.5, patience=patience, threshold=threshold,
+                            threshold_mode=threshold_mode, cooldown=cooldown, min_value=floor)
+    lrs = []
+    for m in metrics:
+        sched.step(m)
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs == plateau_reference(metrics, mode, threshold_mode, threshold, patience, cooldown, 0.5, 1.0, floor)
+
+
+def test_reduce_on_plateau_max_mode_with_a_relative_threshold_step_by_step(backend_name):
+    opt = SGD([param([1.0])], lr=1.0)
+    sched = ReduceOnPlateau(opt, mode="max", factor=0.5, patience=0, threshold=0.1, threshold_mode="rel")
+    lrs = []
+    # best 1.0; 1.05 is not 10 % better (bad: halve), 1.2 is (best 1.2), 1.3 < 1.32 (bad), 1.4 > 1.32 (best)
+    for metric in [1.0, 1.05, 1.2, 1.3, 1.4]:
+        sched.step(metric)
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs == [1.0, 0.5, 0.5, 0.25, 0.25]
+    assert sched.best == 1.4
+
+
+@pytest.mark.parametrize("mode", ["min", "max"])
+@pytest.mark.parametrize("threshold_mode", ["rel", "abs"])
+def test_reduce_on_plateau_an_equal_metric_is_no_improvement(backend_name, mode, threshold_mode):
+    opt = SGD([param([1.0])], lr=1.0)
+    sched = ReduceOnPlateau(opt, mode=mode, factor=0.5, patience=0, threshold=0.0, threshold_mode=threshold_mode)
+    sched.step(1.0)
+    assert opt.param_groups[0]["lr"] == 1.0
+    sched.step(1.0)
+    assert opt.param_groups[0]["lr"] == 0.5
