@@ -47,9 +47,15 @@ RUNNER_KEYS = ("out", "data_dir")
 DEFAULT_OUT = "runs/experiments"
 
 
-def default_dir() -> Path:
-    import rnnlab
-    return Path(rnnlab.__file__).resolve().parents[1] / "experiments"
+def default_dir(package=None) -> Path:
+    """The experiment files: installed (``pip install .``), the package data ``rnnlab/experiments``; in a
+    source checkout or an editable install, the repository's ``experiments/`` beside the package folder.
+    ``package``: the folder of the ``rnnlab`` package (default: the imported one's)."""
+    if package is None:
+        import rnnlab
+        package = Path(rnnlab.__file__).resolve().parent
+    installed = Path(package) / "experiments"
+    return installed if installed.is_dir() else Path(package).parent / "experiments"
 
 
 @dataclass(frozen=True)
@@ -271,7 +277,7 @@ def add_parser(sub) -> None:
 def build_parser(parser) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--experiments-dir", metavar="DIR", help="folder of the experiment files (default: the "
-                        "repository's experiments/)")
+                        "installed package's, or the repository's experiments/)")
     actions = parser.add_subparsers(dest="action", required=True, metavar="{list,show,run}")
     ls = actions.add_parser("list", parents=[common], help="the experiments: name, group, tiers, source, paper")
     ls.add_argument("group", nargs="?", metavar="GROUP", help="a file (frank_wolfe) or a set (frank_wolfe/adding)")
