@@ -59,10 +59,11 @@ def test_a_plain_pip_install_lists_trains_and_loads(tmp_path):
     run(str(target / "bin" / "rnnlab"), "train", "--steps", "4", "--hidden", "4", "--seq-len", "10",
         "--train-size", "64", "--val-size", "32", "--test-size", "32", "--batch-size", "16", "--eval-every", "2",
         "--keep-best", "--no-progress", "--no-kernels", "--out", "run")
-    loaded = run(sys.executable, "-c", "import rnnlab; print(rnnlab.__file__); print(rnnlab.Linear.__name__)")
+    loaded = run(sys.executable, "-c", "import rnnlab; saved = rnnlab.load_run('run', checkpoint='best'); "
+                 "print(rnnlab.__file__); print(saved.config.task, saved.step, type(saved.model).__name__)")
     where, what = loaded.splitlines()
     assert Path(where).resolve() == (target / "rnnlab" / "__init__.py").resolve()
-    assert what == "Linear"
+    assert what == "adding 4 SequenceModel"
 
 
 def test_the_release_files_name_the_package_version_and_license():
