@@ -25,4 +25,12 @@ __version__ = "0.1.0"
 __all__ = ["cells", "datasets", "optim", "Tensor", "Function", "no_grad", "enable_grad", "use_backend", "current_backend",
            "get_namespace", "asarray", "to_numpy", "set_default_dtype", "get_default_dtype",
            "BackendError", "backend", "gradcheck", "GradcheckError", "expm", "manual_seed", "Module", "ModuleList",
-           "Parameter", "Linear", "Embedding", "BatchNorm", "Dropout", *_ops_all]
+           "Parameter", "Linear", "Embedding", "BatchNorm", "Dropout", "load_run", *_ops_all]
+
+
+def __getattr__(name):
+    """``rnnlab.load_run``: imported on first use, so that ``import rnnlab`` does not load the training program."""
+    if name == "load_run":
+        from .training.saved import load_run
+        return load_run
+    raise AttributeError(f"module 'rnnlab' has no attribute {name!r}")

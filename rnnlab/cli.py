@@ -7,6 +7,7 @@
     rnnlab evaluate runs/row --split test --checkpoint best
     mpiexec -n 4 rnnlab train --batch-size 256     # data-parallel on 4 ranks (global batch 256)
     rnnlab plot runs/a runs/b                      # loss and metric curves, overlaid
+    rnnlab export runs/row --csv                   # metrics.jsonl as runs/row/metrics.csv
     rnnlab experiments list momentum_rnn           # the papers' experiments; `run NAME --tier small`
 
 Exit status: 0 done, 2 a usage error (one line on stderr), 3 the run diverged, 130 interrupted (resumable).
@@ -91,6 +92,11 @@ def _run_experiments(args) -> int:
     return experiments.main(args)
 
 
+def _run_export(args) -> int:
+    from .training import export
+    return export.main(args)
+
+
 def _demo(args) -> int:
     """Build a small graph, run backward, and check the gradient against finite differences."""
     import rnnlab
@@ -140,12 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "register cells)")
     from .training.experiments import add_parser as add_experiments
     add_experiments(sub)
+    from .training.export import add_parser as add_export      # rnnlab export RUN --csv
+    add_export(sub)
     sub.add_parser("demo", help="a graph, its backward pass and a gradient check")
     return parser
 
 
 HANDLERS = {"train": _run_train, "evaluate": _run_evaluate, "plot": _run_plot, "gradcheck": _run_gradcheck,
-            "experiments": _run_experiments, "demo": _demo}
+            "experiments": _run_experiments, "demo": _demo, "export": _run_export}
 
 
 def main(argv=None) -> int:

@@ -21,10 +21,10 @@ from .mnist import MNIST, MNIST_MD5, MNIST_URLS, load_mnist, mnist_datasets, rea
 from .ptb import PTB_MD5, PTB_URLS, PTBCorpus, batchify, load_ptb, perplexity
 from .sequence import SequenceDataset, one_hot
 from .split import hold_out, holdout_indices
-from .tasks import SPLITS, TASKS, Task, load_task, task_options
+from .tasks import SPLITS, TASKS, Task, load_task, register_task, task_options
 
 __all__ = [
-    "load_task", "task_options", "Task", "TASKS", "SPLITS", "SequenceDataset", "one_hot", "BatchLoader",
+    "load_task", "task_options", "register_task", "Task", "TASKS", "SPLITS", "SequenceDataset", "one_hot", "BatchLoader",
     "TokenStreamLoader", "to_device", "hold_out", "holdout_indices",
     "adding_task", "adding_dataset", "ADDING_TARGETS", "ADDING_BASELINE_MSE",
     "copying_task", "copying_dataset", "copying_baseline",

@@ -8,6 +8,7 @@ import numpy as np
 
 from .adding import adding_dataset
 from .copying import NUM_INPUT_SYMBOLS, NUM_OUTPUT_CLASSES, copying_baseline, copying_dataset
+from .errors import DatasetOptionError
 from .har import har_datasets
 from .loader import BatchLoader, TokenStreamLoader
 from .mnist import mnist_datasets
@@ -15,7 +16,7 @@ from .ptb import load_ptb
 from .sequence import SequenceDataset
 from .split import hold_out
 
-__all__ = ["Task", "TASKS", "SPLITS", "load_task", "task_options"]
+__all__ = ["Task", "TASKS", "SPLITS", "load_task", "task_options", "register_task"]
 
 
 SPLITS = ("train", "val", "test")
@@ -176,7 +177,7 @@ def _ptb(data_dir, *, download: bool = True) -> Task:
                 info={"vocab": corpus.vocab, "val_size": len(corpus.valid)})
 
 
-_FACTORIES = {
+TASKS: dict = {
     "adding": _adding,
     "copying": _copying,
     "mnist-row": _mnist("row", "mnist-row"),
@@ -186,13 +187,35 @@ _FACTORIES = {
     "har2-noisy": _har("har2-noisy", 2.0),
     "ptb": _ptb,
 }
-TASKS = tuple(_FACTORIES)
-"""The task names :func:`load_task` knows."""
+"""Task name -> factory ``make(data_dir, *, option=default, ...) -> Task``, the names :func:`load_task` knows:
+the papers' tasks, then those registered with :func:`register_task` (a ``--plugins`` module's)."""
+
+
+def register_task(name: str):
+    """Function decorator: make the task factory available as ``--task name`` and ``load_task(name)``.
+
+    The factory is called as ``make(data_dir, **options)``; its keyword-only parameters are the options the
+    training program may pass (``seq_len``, ``n_train``, ``n_test``, ``n_val`` or ``val_size``, ``seed``:
+    see :func:`task_options`), with their defaults::
+
+        @register_task("parity")
+        def parity(data_dir, *, seq_len: int = 20, n_train: int = 2000, n_test: int = 500, seed: int = 0) -> Task:
+            ...
+    """
+    def register(make):
+        old = TASKS.get(name)
+        redefined = old is not None and (old.__module__, old.__qualname__) == (make.__module__, make.__qualname__)
+        if old is not None and old is not make and not redefined:     # a notebook cell run again redefines it
+            raise DatasetOptionError(f"register_task: {name!r} is already the name of "
+                                     f"{old.__module__}.{old.__qualname__}")
+        TASKS[name] = make
+        return make
+    return register
 
 
 def task_options(name: str) -> dict:
     """The options task ``name`` accepts, with their defaults."""
-    params = inspect.signature(_FACTORIES[name]).parameters
+    params = inspect.signature(TASKS[name]).parameters
     return {p.name: p.default for p in params.values() if p.kind is p.KEYWORD_ONLY}
 
 
@@ -216,11 +239,11 @@ def load_task(name: str, data_dir=None, **options) -> Task:
     training file, hold-out included; ``baseline_loss`` from the training split. Unknown names and options
     raise ``ValueError``.
     """
-    if name not in _FACTORIES:
+    if name not in TASKS:
         raise ValueError(f"load_task: unknown task {name!r}; expected one of {', '.join(TASKS)}")
     allowed = task_options(name)
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ValueError(f"load_task: unknown option(s) {', '.join(map(repr, unknown))} for task {name!r}; "
                          f"it accepts {', '.join(allowed) or 'none'}")
-    return _FACTORIES[name](data_dir, **options)
+    return TASKS[name](data_dir, **options)

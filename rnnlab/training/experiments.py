@@ -3,6 +3,7 @@
     rnnlab experiments list [GROUP] [--markdown]
     rnnlab experiments show NAME --tier small
     rnnlab experiments run NAME|GROUP --tier small|medium|full [--data-dir D] [--out DIR] [--resume]
+    rnnlab experiments run NAME --tier small --seeds 0,1,2     # NAME, NAME_seed1, NAME_seed2; mean ± spread
 
 One file per paper or group (its name, without ``.toml``, is the group). Its tables:
 
@@ -47,9 +48,15 @@ RUNNER_KEYS = ("out", "data_dir")
 DEFAULT_OUT = "runs/experiments"
 
 
-def default_dir() -> Path:
-    import rnnlab
-    return Path(rnnlab.__file__).resolve().parents[1] / "experiments"
+def default_dir(package=None) -> Path:
+    """The experiment files: installed (``pip install .``), the package data ``rnnlab/experiments``; in a
+    source checkout or an editable install, the repository's ``experiments/`` beside the package folder.
+    ``package``: the folder of the ``rnnlab`` package (default: the imported one's)."""
+    if package is None:
+        import rnnlab
+        package = Path(rnnlab.__file__).resolve().parent
+    installed = Path(package) / "experiments"
+    return installed if installed.is_dir() else Path(package).parent / "experiments"
 
 
 @dataclass(frozen=True)
@@ -159,8 +166,46 @@ def read_file(path: Path) -> list[Experiment]:
 
 def seed_variants(exp: Experiment) -> list[Experiment]:
     """``NAME_seedN`` for each N of the experiment's ``seeds``: the experiment with ``seed = N`` on top."""
-    return [Experiment(f"{exp.name}_seed{seed}", exp.group, exp.path, (*exp.layers, (f"seed {seed}", {"seed": seed})),
-                       seed_of=exp.name) for seed in exp.meta().get("seeds", ())]
+    return [with_seed(exp, seed) for seed in exp.meta().get("seeds", ())]
+
+
+def with_seed(exp: Experiment, seed: int) -> Experiment:
+    """Experiment ``exp`` with ``seed`` on top, named ``NAME_seedN`` (seed 0: the experiment itself)."""
+    if seed == 0:
+        return exp
+    return Experiment(f"{exp.name}_seed{seed}", exp.group, exp.path, (*exp.layers, (f"seed {seed}", {"seed": seed})),
+                      seed_of=exp.name)
+
+
+def parse_seeds(text: str) -> tuple:
+    """``"0,1,2"`` -> (0, 1, 2): distinct integers >= 0, or a ConfigError naming --seeds."""
+    try:
+        seeds = tuple(int(s) for s in text.split(","))
+    except ValueError:
+        seeds = ()
+    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) < len(seeds):
+        raise ConfigError(f"--seeds: expected distinct seeds >= 0 separated by commas (0,1,2), got {text!r}")
+    return seeds
+
+
+def seed_spread(summaries: list[dict]) -> dict:
+    """Over one experiment's runs with different seeds: each numeric val_/test_/best_ summary key ->
+    (mean, sample standard deviation (0 for one run), number of runs), for the key the runs all have."""
+    keys = [k for k, v in summaries[0].items() if k.startswith(("val_", "test_", "best_test_"))
+            and isinstance(v, (int, float)) and not isinstance(v, bool)]
+    out = {}
+    for key in keys:
+        values = [s[key] for s in summaries if isinstance(s.get(key), (int, float))]
+        if len(values) == len(summaries):
+            mean = sum(values) / len(values)
+            var = sum((v - mean) ** 2 for v in values) / (len(values) - 1) if len(values) > 1 else 0.0
+            out[key] = (mean, var ** 0.5, len(values))
+    return out
+
+
+def spread_line(name: str, tier: str, seeds, summaries: list[dict]) -> str:
+    shown = [f"{k} {m:.4g} ± {s:.2g}" for k, (m, s, _) in seed_spread(summaries).items()]
+    return f"{name} [{tier}] over seeds {','.join(map(str, seeds))} (mean ± sample std): {', '.join(shown)}"
 
 
 def set_chain(path, sets: dict, name: str, table: dict) -> list:
@@ -271,7 +316,7 @@ def add_parser(sub) -> None:
 def build_parser(parser) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--experiments-dir", metavar="DIR", help="folder of the experiment files (default: the "
-                        "repository's experiments/)")
+                        "installed package's, or the repository's experiments/)")
     actions = parser.add_subparsers(dest="action", required=True, metavar="{list,show,run}")
     ls = actions.add_parser("list", parents=[common], help="the experiments: name, group, tiers, source, paper")
     ls.add_argument("group", nargs="?", metavar="GROUP", help="a file (frank_wolfe) or a set (frank_wolfe/adding)")
@@ -285,6 +330,8 @@ def build_parser(parser) -> None:
     run_.add_argument("--resume", action="store_true", help="continue runs that hold a checkpoint; report "
                       "finished ones")
     run_.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    run_.add_argument("--seeds", metavar="S,S,...", help="run each experiment once per seed (0: itself; N: "
+                      "NAME_seedN, its own run directory) and print the mean ± spread over them")
     for p in (show, run_):
         p.add_argument("--tier", choices=TIERS, required=True, help="small: minutes on two CPU cores; medium: "
                        "the paper's data and model for about 30 minutes; full: the paper's settings")
@@ -316,13 +363,22 @@ def main(args) -> int:
         cfg = exp[0].config(args.tier, args.out, overrides=parse_overrides(args.overrides))
         dataclasses.replace(cfg).validate()        # a copy: validate fills in the backend from the environment
         print(to_toml(exp[0], args.tier, cfg), end="")
+    elif args.seeds:
+        seeds = parse_seeds(args.seeds)
+        for exp in select(experiments, args.name):
+            if exp.seed_of:
+                continue                          # a declared NAME_seedN: --seeds names its seeds itself
+            summaries = run([with_seed(exp, s) for s in seeds], args.tier, args.out, args.data_dir, args.resume,
+                            args.progress, overrides=parse_overrides(args.overrides))
+            print(spread_line(exp.name, args.tier, seeds, summaries))
     else:
         run(select(experiments, args.name), args.tier, args.out, args.data_dir, args.resume, args.progress,
             overrides=parse_overrides(args.overrides))
     return 0
 
 
-__all__ = ["TIERS", "PROVENANCE", "Experiment", "load", "select", "run", "markdown", "listing", "to_toml",
+__all__ = ["TIERS", "PROVENANCE", "Experiment", "load", "select", "run", "with_seed", "parse_seeds", "seed_spread",
+           "spread_line", "default_dir", "markdown", "listing", "to_toml",
            "paper_number", "readme_with_table", "README_BEGIN", "README_END",
            "add_parser", "main"]
 

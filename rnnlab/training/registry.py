@@ -2,7 +2,7 @@
 
 * cells: :data:`rnnlab.cells.CELLS` (``@register_cell`` beside each class; hyperparameters from the
   constructor's signature);
-* tasks: :data:`rnnlab.datasets.TASKS` (options from each task's factory signature);
+* tasks: :data:`rnnlab.datasets.TASKS` (``@register_task`` beside each factory; options from its signature);
 * optimizers (:data:`OPTIMIZERS`) and schedules (:data:`SCHEDULES`): name -> builder, here;
 * backends: :data:`rnnlab.engine.backend.BACKENDS`.
 
@@ -85,7 +85,7 @@ def build_schedulers(cfg, scaled) -> list:
 def choices() -> dict[str, tuple]:
     """Configuration key -> the names it accepts (cells as registered now, plugins included)."""
     return {
-        "task": TASKS, "cell": tuple(CELLS), "optimizer": tuple(OPTIMIZERS), "schedule": tuple(SCHEDULES),
+        "task": tuple(TASKS), "cell": tuple(CELLS), "optimizer": tuple(OPTIMIZERS), "schedule": tuple(SCHEDULES),
         "backend": BACKENDS, "dtype": DTYPES, "nonlinearity": NONLINEARITIES,
         "fw_outer": ("none", *STEP_OPTIMIZERS), "fw_norm": FW_NORMS, "skew_init": SKEW_INITS,
         "nesterov_form": NESTEROV_FORMS, "momentum_clock": MOMENTUM_CLOCKS, "pixels": PIXEL_SCALES,

@@ -19,7 +19,7 @@ def _check_batch_matches_metadata(task, x, y, batch):
 
 
 def test_registry_names_the_eight_tasks_of_the_training_program():
-    assert TASKS == ("adding", "copying", "mnist-row", "mnist-pixel", "mnist-permuted", "har2", "har2-noisy", "ptb")
+    assert tuple(TASKS) == ("adding", "copying", "mnist-row", "mnist-pixel", "mnist-permuted", "har2", "har2-noisy", "ptb")
 
 
 @pytest.mark.parametrize("name, options, expect", [

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, strategies as st
 
 from rnnlab.cli import main
 from rnnlab.training import experiments as ex
@@ -237,3 +238,27 @@ def test_python_dash_m_runs_the_same_program():
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert [line.split()[0] for line in proc.stdout.splitlines()[1:]] == ["row_mnist_lstm", "adding100_lstm"]
+
+
+def test_seeds_run_the_experiment_once_per_seed_and_print_the_mean_and_spread(tiny, capsys):
+    folder, out = tiny
+    assert run(folder, out, "tiny", "--seeds", "0,2") == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    summaries = [json.loads((out / "small" / name / "summary.json").read_text()) for name in ("tiny", "tiny_seed2")]
+    assert [s["config"]["seed"] for s in summaries] == [0, 2]
+    losses = [s["test_loss"] for s in summaries]
+    assert losses[0] != losses[1]
+    mean, std = sum(losses) / 2, abs(losses[0] - losses[1]) / 2 ** 0.5
+    assert lines[-1].startswith("tiny [small] over seeds 0,2 (mean ± sample std): ")
+    assert f"test_loss {mean:.4g} ± {std:.2g}" in lines[-1]
+    assert cli("run", "tiny", "--seeds", "0,0", "--tier", "small", "--experiments-dir", str(folder)) == 2
+    assert "--seeds: expected distinct seeds >= 0" in capsys.readouterr().err
+
+
+@given(st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=6))
+def test_the_seed_spread_is_the_mean_and_sample_standard_deviation(values):
+    import numpy as np
+    got = ex.seed_spread([{"test_loss": v, "config": {}} for v in values])["test_loss"]
+    np.testing.assert_allclose(got[:2], (np.mean(values), np.std(values, ddof=1) if len(values) > 1 else 0.0),
+                               atol=1e-9, rtol=1e-9)
+    assert got[2] == len(values)

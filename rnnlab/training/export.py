@@ -1,0 +1,67 @@
+"""``rnnlab export RUN --csv``: a run's ``metrics.jsonl`` as a CSV table, for a spreadsheet or pandas.
+
+One row per metrics line (train, val and test rows alike, in the file's order); the columns are every key
+the lines hold, in the order they first appear (a key a row lacks is an empty cell). Written atomically to
+``RUN/metrics.csv`` unless ``--out FILE`` says where.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from .checkpoints import atomic_write_bytes
+from .rundir import RunDirError
+
+METRICS, CSV = "metrics.jsonl", "metrics.csv"
+
+
+def metrics_rows(run_dir) -> list[dict]:
+    """The rows of ``run_dir/metrics.jsonl``; a missing file or a line that is not a JSON object is one error."""
+    path = Path(run_dir) / METRICS
+    if not path.is_file():
+        raise RunDirError(f"export: {path} does not exist (is {run_dir} a run directory?)")
+    rows = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise RunDirError(f"export: {path} line {number} is not JSON ({exc})") from exc
+        if not isinstance(row, dict):
+            raise RunDirError(f"export: {path} line {number} is not a JSON object")
+        rows.append(row)
+    return rows
+
+
+def to_csv(rows: list[dict]) -> str:
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def export_csv(run_dir, out=None) -> Path:
+    """Write the run's metrics as CSV to ``out`` (default ``run_dir/metrics.csv``); returns the path."""
+    path = Path(out) if out else Path(run_dir) / CSV
+    atomic_write_bytes(path, to_csv(metrics_rows(run_dir)).encode())
+    return path
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("export", help="a run's metrics.jsonl as CSV (metrics.csv)")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--csv", action="store_true", required=True, help="write the metrics as CSV")
+    p.add_argument("--out", help=f"the CSV file (default: RUN_DIR/{CSV})")
+
+
+def main(args) -> int:
+    print(export_csv(args.run_dir, args.out))
+    return 0
+
+
+__all__ = ["metrics_rows", "to_csv", "export_csv", "add_parser", "main"]
