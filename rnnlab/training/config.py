@@ -115,23 +115,40 @@ def from_mapping(values: dict, source: str, base: TrainConfig | None = None) -> 
     return cfg
 
 
+MAX_TOML_BYTES = 1 << 20
+"""A settings file larger than this (1 MiB) is refused unread (``--config /dev/zero`` would never end)."""
+
+
 def read_toml(path) -> dict:
-    """The tables of a TOML file; a :class:`ConfigError` naming the file when it cannot be read."""
+    """The tables of a TOML file (UTF-8, a byte-order mark allowed); a :class:`ConfigError` naming the file when
+    it cannot be read."""
     try:
         with open(path, "rb") as f:
-            return tomllib.load(f)
+            data = f.read(MAX_TOML_BYTES + 1)
     except FileNotFoundError as exc:
         raise ConfigError(f"--config: file {path} does not exist") from exc
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+    except (IsADirectoryError, PermissionError) as exc:
         raise ConfigError(f"--config: {path} cannot be read as a TOML file ({exc.strerror or exc})") from exc
+    if len(data) > MAX_TOML_BYTES:
+        raise ConfigError(f"--config: {path} is larger than {MAX_TOML_BYTES} bytes; a settings file is a few lines")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"--config: {path} is not UTF-8 text (byte {exc.start}); TOML files are UTF-8") from exc
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"--config: {path} is not valid TOML ({exc})") from exc
 
 
 def toml_settings(path) -> dict:
-    """The settings of a TOML file: its top-level keys, or those under a ``[train]`` table."""
+    """The settings of a TOML file: its top-level keys, or those under a ``[train]`` table (not both)."""
     data = read_toml(path)
-    if set(data) == {"train"} and isinstance(data["train"], dict):
+    if isinstance(data.get("train"), dict):
+        others = sorted(set(data) - {"train"})
+        if others:
+            raise ConfigError(f"--config {path}: settings both at the top level ({', '.join(others)}) and in a "
+                              "[train] table; put them all in one place")
         data = data["train"]
     return data
 
