@@ -116,6 +116,8 @@ def _demo(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="rnnlab", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"rnnlab {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     add_train_flags(sub.add_parser("train", help="train a recurrent network on a task", description=(
         "Train a recurrent network. Settings come from the defaults, then --config, then flags.")))

@@ -12,6 +12,7 @@ and SIGTERM checkpoint and stop it (:class:`Interrupted`), to be continued with 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import signal
 import sys
@@ -25,6 +26,7 @@ from . import checkpoints, distributed, rundir
 from .config import DEFAULT_STEPS, TrainConfig
 from .data import task_from_config
 from .evaluation import evaluate
+from .fit import check_against_task
 from .model import SequenceModel, trivialization_for
 from .records import Records
 from .registry import build_optimizer, build_schedulers
@@ -52,6 +54,7 @@ class Run:
     """
 
     def __init__(self, cfg: TrainConfig, resume: bool = False, overwrite: bool = False, evaluate_only=False):
+        cfg = dataclasses.replace(cfg)   # the caller's configuration is never changed
         self.comm = distributed.communicator(cfg)
         self.comm.check_config(cfg)  # before validate(): an error one rank alone raised would hang the others
         self.cfg = cfg.validate()
@@ -75,7 +78,7 @@ class Run:
     def _setup(self, cfg, resume, overwrite, evaluate_only) -> None:
         init.manual_seed(cfg.seed)
         self.task = task_from_config(cfg)
-        self._check_against_task(cfg)
+        check_against_task(cfg, self.task)
         self.model = SequenceModel(cfg, self.task)
         self.params = self.model.parameters()
         self.trivialization = trivialization_for(self.model, cfg.rebase_every)
@@ -126,15 +129,6 @@ class Run:
                 rundir.create(self.out, overwrite, self.lock)
             self.records.start(cfg.to_dict())
         self.comm.broadcast_state(self.params, self.optimizer)
-
-    def _check_against_task(self, cfg) -> None:
-        from .config import ConfigError
-        T = self.task.seq_len
-        if T is not None and cfg.tbptt > T:
-            raise ConfigError(f"config: tbptt ({cfg.tbptt}) is longer than the {cfg.task} sequences (T = {T}); "
-                              f"use tbptt <= {T}, or 0 for full BPTT")
-        if self.task.input_kind == "tokens" and cfg.tbptt_k2 and cfg.tbptt_k2 != cfg.tbptt:
-            raise ConfigError("config: ptb is served in consecutive chunks; tbptt_k2 must equal tbptt")
 
     def _total_steps(self) -> int:
         cfg = self.cfg

@@ -7,6 +7,7 @@ from . import checkpoints, rundir
 from .config import ConfigError, TrainConfig, from_mapping
 from .evaluation import evaluate
 from .loop import Run
+from .settings import SettingError, check_applies
 
 SPLITS = ("val", "test")
 WHICH = {"last": checkpoints.CHECKPOINT, "best": checkpoints.BEST}
@@ -24,6 +25,10 @@ def check_applicable(cfg: TrainConfig, keys, source: str) -> None:
     from .model import check_cell_keys
     cfg.validate()
     keys = {k.replace("-", "_") for k in keys}
+    try:
+        check_applies(cfg, keys, source)
+    except SettingError as exc:
+        raise ConfigError(str(exc)) from None
     check_task_keys(cfg.task, keys, source)
     check_cell_keys(cfg.cell, keys, source)
 

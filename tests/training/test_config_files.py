@@ -1,0 +1,29 @@
+"""``--config FILE``: a byte-order mark is allowed; a file that is not UTF-8, endless, or with settings both at
+the top level and in ``[train]`` is one line naming the file."""
+import pytest
+
+from rnnlab.training.config import ConfigError, load_toml, toml_settings
+
+
+def test_a_byte_order_mark_is_allowed(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbfhidden = 4\n")
+    assert load_toml(str(path)).hidden == 4
+
+
+@pytest.mark.parametrize("content, message", [
+    ("hidden = 4\n".encode("utf-16"), "is not UTF-8 text"),
+    (b"hidden = 4\n[train]\nsteps = 1\n", r"both at the top level \(hidden\) and in a \[train\] table"),
+    (b"# " + b"x" * (1 << 20) + b"\n", "is larger than"),
+])
+def test_a_bad_settings_file_is_one_error_naming_it(tmp_path, content, message):
+    path = tmp_path / "bad.toml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match=message) as exc:
+        toml_settings(str(path))
+    assert str(path) in str(exc.value)
+
+
+def test_an_endless_file_is_refused_unread():
+    with pytest.raises(ConfigError, match="larger than"):
+        toml_settings("/dev/zero")
