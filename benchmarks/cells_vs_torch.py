@@ -2,10 +2,13 @@
 
     python benchmarks/cells_vs_torch.py [--quick] [--rounds N] [--cases lstm196,gru784,...]
                                         [--paths kernels,fused,composed] [--memory-cases lstm784,...]
+                                        [--heap tuned|default]
 
 A step is: forward over the whole sequence, a loss on the last step (cross-entropy over a linear head, or
 squared error for the adding task), BPTT, and an Adam update (``rnnlab.optim.Adam``). float32, 2 threads on
-both sides (``bench_steps.py``). Cases, each at T = 196 and 784 (batch 128, 1 -> 128, 10 classes: pixel
+both sides (``bench_steps.py``). The reference is PyTorch in its best state: the script starts itself again
+with glibc's malloc tuned as PyTorch's CPU guide tunes it, for both sides (``bench_heap.py`` says why;
+``--heap default`` measures against PyTorch's fresh-process state instead). Cases, each at T = 196 and 784 (batch 128, 1 -> 128, 10 classes: pixel
 MNIST) unless stated: ``lstm``, ``momentum_lstm``, ``adam_lstm``, ``nesterov_lstm`` (against
 ``torch.nn.LSTM``; momentum_lstm also against the authors' style, a PyTorch loop over time), ``gru``
 (``torch.nn.GRU``), ``indrnn`` (``torch.nn.RNN(nonlinearity="relu")`` of the same size), ``momentum_rnn``,
@@ -37,6 +40,8 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+
+from bench_heap import describe as describe_heap, reexec_with_tuned_heap
 
 import numpy as np
 from bench_steps import THREADS, Problem, full_step, kernels_step, limit_threads, products_step, torch_loop_momentum_step, \
@@ -131,8 +136,12 @@ def main(argv=None):
                         help="cases whose peak memory is measured ('' for none)")
     parser.add_argument("--backend", default="numpy", choices=["numpy", "cupy"],
                         help="rnnlab's backend (cupy: against PyTorch CUDA when it has a device)")
+    parser.add_argument("--heap", default="tuned", choices=["tuned", "default"],
+                        help="glibc malloc for both sides: tuned (PyTorch's best state, the reference) or default")
     parser.add_argument("--memory-child", choices=["rnnlab", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.heap == "tuned" and not args.memory_child and args.backend == "numpy":
+        reexec_with_tuned_heap([__file__, *(sys.argv[1:] if argv is None else argv)])
     try:
         import torch
     except ImportError:
@@ -157,7 +166,7 @@ def main(argv=None):
     if unknown:
         parser.error(f"--cases: unknown case(s) {', '.join(sorted(unknown))}")
     print(f"rnnlab vs PyTorch {torch.__version__}, float32, {THREADS} threads, one training step "
-          f"(forward, BPTT, Adam); medians over alternating runs\n")
+          f"(forward, BPTT, Adam); medians over alternating runs; {describe_heap()}\n")
     for name in chosen:
         if name in CASES:
             run_case(name, CASES[name], rounds, args.paths.split(","))

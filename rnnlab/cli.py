@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .cli_errors import quiet_broken_pipe, user_line
 from .training.flags import add_train_flags, given_settings
 
 EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
@@ -146,6 +147,16 @@ HANDLERS = {"train": _run_train, "evaluate": _run_evaluate, "plot": _run_plot, "
 
 
 def main(argv=None) -> int:
+    """The ``rnnlab`` command. A Ctrl-C before a command handles it (while importing or parsing) exits 130
+    with one line; operating-system errors are one line and exit 2 (:mod:`rnnlab.cli_errors`)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("rnnlab: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     from .training import Diverged, Interrupted
     from .training.distributed import abort_others
@@ -165,7 +176,15 @@ def main(argv=None) -> int:
         print(f"rnnlab {args.command}: error: {exc}", file=sys.stderr)
         abort_others(exc, shown=True)
         return EXIT_USAGE
+    except BrokenPipeError:      # `rnnlab experiments list | head`: the reader has what it wanted
+        quiet_broken_pipe()
+        return EXIT_USAGE
     except BaseException as exc:
+        line = user_line(exc)    # the operating system's refusals (and MemoryError): one line; bugs: a traceback
+        if line is not None:
+            print(f"rnnlab {args.command}: error: {line}", file=sys.stderr)
+            abort_others(exc, shown=True)
+            return EXIT_USAGE
         abort_others(exc)        # under MPI, an error on one rank alone ends every rank, not a hang
         raise
 

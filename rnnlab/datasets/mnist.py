@@ -11,8 +11,10 @@ Sequences (time-major batches (T, B, D)):
   applied to every image: (784, B, 1);
 * ``row``: the 28 rows, one per step: (28, B, 28).
 
-Pixels are normalized as (p - mean) / std with the mean and standard deviation of all training pixels
-(one scalar each; per-pixel statistics would divide by zero on the always-blank border).
+Pixels (``pixels``, one of :data:`PIXEL_SCALES`): ``standardized`` (the default) maps p to (p - mean) / std
+with the mean and standard deviation of all training pixels (one scalar each; per-pixel statistics would
+divide by zero on the always-blank border), so the blank background is about -0.42; ``raw`` maps p to
+p / 255 in [0, 1] (background 0), as the MomentumRNN authors' code feeds them.
 """
 from __future__ import annotations
 
@@ -26,8 +28,8 @@ from .cache import check_finite, check_md5, existing_dataset_dir, fetch_missing,
 from .errors import DataFormatError
 from .sequence import SequenceDataset
 
-__all__ = ["MNIST", "MNIST_FILES", "MNIST_MD5", "MNIST_URLS", "MNIST_VARIANTS", "read_idx", "load_mnist",
-           "mnist_datasets"]
+__all__ = ["MNIST", "MNIST_FILES", "MNIST_MD5", "MNIST_URLS", "MNIST_VARIANTS", "PIXEL_SCALES", "read_idx",
+           "load_mnist", "mnist_datasets"]
 
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
                "t10k-labels-idx1-ubyte")
@@ -41,6 +43,8 @@ MNIST_MD5 = {
 MNIST_URLS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
 """Where ``NAME.gz`` is downloaded from, tried in order (a mirror first: the original site is often down)."""
 MNIST_VARIANTS = ("pixel", "permuted", "row")
+PIXEL_SCALES = ("standardized", "raw")
+"""How pixel values reach the network: (p - mean) / std of the training pixels, or p / 255 in [0, 1]."""
 
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -143,7 +147,8 @@ def _validate(m: MNIST, paths: list[Path]) -> None:
 
 
 class _PixelTransform:
-    """uint8 images (B, 28, 28) -> normalized float32 sequences (T, B, D) for one variant."""
+    """uint8 images (B, 28, 28) -> float32 sequences (T, B, D) for one variant: x = (p - mean) / std (for
+    ``raw``, mean 0 and std 255: x = p / 255)."""
 
     def __init__(self, variant: str, mean: float, std: float, permutation: np.ndarray | None):
         self.variant, self.mean, self.std, self.permutation = variant, mean, std, permutation
@@ -168,23 +173,27 @@ def _pixel_statistics(images: np.ndarray) -> tuple[float, float]:
     return mean, float(np.sqrt(counts @ (values - mean) ** 2 / counts.sum()))
 
 
-def mnist_datasets(variant: str, data_dir=None, *, permutation_seed: int = 0, mnist: MNIST | None = None,
-                   **load_options) -> tuple[SequenceDataset, SequenceDataset, dict]:
+def mnist_datasets(variant: str, data_dir=None, *, permutation_seed: int = 0, pixels: str = "standardized",
+                   mnist: MNIST | None = None, **load_options) -> tuple[SequenceDataset, SequenceDataset, dict]:
     """Train and test :class:`SequenceDataset` for ``variant`` (``pixel``, ``permuted`` or ``row``).
 
-    Batches: inputs (784, B, 1) for pixel and permuted, (28, B, 28) for row, float32 normalized with the
-    training pixels' mean and std; targets (B,) int64 digits. ``mnist``: arrays already loaded (else
+    Batches: inputs (784, B, 1) for pixel and permuted, (28, B, 28) for row, float32, ``pixels``
+    ``standardized`` with the training pixels' mean and std or ``raw`` p / 255 in [0, 1]; targets (B,) int64
+    digits. ``mnist``: arrays already loaded (else
     :func:`load_mnist` with ``data_dir`` and ``load_options``). Also returns ``{"mean", "std",
-    "permutation"}`` (the permutation (784,) int64, or None).
+    "permutation", "pixels"}`` (mean and std as applied: 0 and 255 for ``raw``; the permutation (784,) int64,
+    or None).
     """
     if variant not in MNIST_VARIANTS:
         raise ValueError(f"mnist_datasets: variant must be one of {', '.join(MNIST_VARIANTS)}, got {variant!r}")
+    if pixels not in PIXEL_SCALES:
+        raise ValueError(f"mnist_datasets: pixels must be one of {', '.join(PIXEL_SCALES)}, got {pixels!r}")
     m = mnist if mnist is not None else load_mnist(data_dir, **load_options)
-    mean, std = _pixel_statistics(m.train_images)
+    mean, std = _pixel_statistics(m.train_images) if pixels == "standardized" else (0.0, 255.0)
     if not std > 0:
         raise DataFormatError("mnist_datasets: the training images are constant (std 0), cannot normalize")
     permutation = np.random.default_rng(permutation_seed).permutation(784) if variant == "permuted" else None
     transform = _PixelTransform(variant, mean, std, permutation)
     train = SequenceDataset(m.train_images, m.train_labels.astype(np.int64), to_inputs=transform)
     test = SequenceDataset(m.test_images, m.test_labels.astype(np.int64), to_inputs=transform)
-    return train, test, {"mean": mean, "std": std, "permutation": permutation}
+    return train, test, {"mean": mean, "std": std, "permutation": permutation, "pixels": pixels}

@@ -143,15 +143,17 @@ def _classification(name: str, full_train: SequenceDataset, test: SequenceDatase
 
 
 def _mnist(variant: str, name: str):
-    def make(data_dir, *, download: bool = True, val_size: int = 5_000, seed: int = 0) -> Task:
-        train, test, info = mnist_datasets(variant, data_dir, download=download)
+    def make(data_dir, *, download: bool = True, val_size: int = 5_000, seed: int = 0,
+             pixels: str = "standardized") -> Task:
+        train, test, info = mnist_datasets(variant, data_dir, download=download, pixels=pixels)
         return _classification(name, train, test, val_size, seed, 10, info)
     return make
 
 
 def _mnist_permuted(data_dir, *, download: bool = True, val_size: int = 5_000, seed: int = 0,
-                    permutation_seed: int = 0) -> Task:
-    train, test, info = mnist_datasets("permuted", data_dir, download=download, permutation_seed=permutation_seed)
+                    permutation_seed: int = 0, pixels: str = "standardized") -> Task:
+    train, test, info = mnist_datasets("permuted", data_dir, download=download, permutation_seed=permutation_seed,
+                                       pixels=pixels)
     return _classification("mnist-permuted", train, test, val_size, seed, 10, info)
 
 
@@ -204,7 +206,8 @@ def load_task(name: str, data_dir=None, **options) -> Task:
       [seed, 0], [seed, 1], [seed, 2]), target (``sum`` or ``range_sum``);
     * copying: seq_len (T blanks), n_train, n_test, n_val (2,000), seed (as for adding);
     * mnist-row, mnist-pixel, mnist-permuted: download, val_size (5,000 training images held out), seed (of
-      the hold-out); mnist-permuted also permutation_seed;
+      the hold-out), pixels (``standardized`` or ``raw`` [0, 1], see :mod:`rnnlab.datasets.mnist`);
+      mnist-permuted also permutation_seed;
     * har2, har2-noisy: merge, noise_variance (0 and 2), val_size (None: a tenth of the training windows,
       rounded down), seed (of the noise and of the hold-out);
     * ptb: download (val is ``ptb.valid.txt``).

@@ -85,6 +85,13 @@ def load(path) -> tuple[dict, dict]:
     path = Path(path).with_suffix(".npz")
     if not path.exists():
         raise CheckpointError(f"checkpoint: {path} does not exist")
+    if path.is_dir():
+        raise CheckpointError(f"checkpoint: {path} is a folder, not a checkpoint")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise CheckpointError(f"checkpoint: {path} cannot be read ({exc.strerror})") from exc
     try:
         with np.load(path, allow_pickle=False) as archive:
             entries = {k: archive[k] for k in archive.files}
@@ -97,7 +104,12 @@ def load(path) -> tuple[dict, dict]:
     if actual != expected:
         raise CheckpointError(f"checkpoint: {path} is corrupted (SHA-256 {actual[:12]}..., "
                               f"expected {expected[:12]}...)")
-    meta = json.loads(entries.pop(META).tobytes().decode())
+    try:
+        meta = json.loads(entries.pop(META).tobytes().decode())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"checkpoint: {path} has unreadable metadata ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"checkpoint: {path} is not an rnnlab checkpoint (its metadata is not an object)")
     return entries, meta
 
 
@@ -166,9 +178,12 @@ def save_run(run, path) -> None:
         save(Path(path), arrays, meta)
 
 
-def load_model(model, path) -> dict:
-    """Load only the model's parameters and buffers from a run checkpoint; returns its metadata."""
+def load_model(model, path, config: dict | None = None) -> dict:
+    """Load only the model's parameters and buffers from a run checkpoint; returns its metadata. With
+    ``config`` (the run's settings), a checkpoint of another run is refused as :func:`load_run` does."""
     arrays, meta = load(path)
+    if config is not None:
+        check_belongs(meta.get("config", {}), config, path)
     model.load_state_dict({k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")})
     return meta
 

@@ -42,6 +42,7 @@ class TrainConfig:
     test_size: int = 0          # generated tasks: number of test sequences (0: the task's default)
     range_sum: bool = False     # adding task: the FW paper's range-sum target instead of the standard one
     har_mapping: str = ""       # HAR-2: the six-to-two class merge, e.g. "1:1,2:0,3:1,4:0,5:1,6:0"
+    pixels: str = "standardized"  # mnist tasks: standardized (training mean/std) or raw [0, 1] (MomentumRNN code)
     data_dir: str = ""
     # the model
     cell: str = "lstm"

@@ -4,7 +4,8 @@ from __future__ import annotations
 from ..datasets import TASKS, load_task, task_options
 from .config import ConfigError, TrainConfig
 
-TASK_OPTION = {"seq_len": "seq_len", "train_size": "n_train", "test_size": "n_test", "seed": "seed"}
+TASK_OPTION = {"seq_len": "seq_len", "train_size": "n_train", "test_size": "n_test", "seed": "seed",
+               "pixels": "pixels"}
 """Configuration key -> task option, for the options a task's factory accepts (see ``task_options``)."""
 
 

@@ -19,17 +19,25 @@ def paper_number(meta: dict) -> str:
 
 
 def listing(selected: list) -> str:
+    """One line per experiment; seed variants (NAME_seedN) are named in their experiment's tiers column."""
     rows = [("name", "group", "tiers", "source", "paper's number")]
-    rows += [(e.name, e.label, ",".join(e.tiers), e.meta().get("source", ""), paper_number(e.meta()))
-             for e in selected]
+    rows += [(e.name, e.label, tiers_text(e).replace(", ", ","), e.meta().get("source", ""), paper_number(e.meta()))
+             for e in selected if not e.seed_of]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[4] for r in rows)
 
 
+def tiers_text(exp) -> str:
+    """``small, medium, full`` and, where the experiment has seed variants, ``(seeds 0, 1, 2)``."""
+    seeds = exp.meta().get("seeds", [])
+    return ", ".join(exp.tiers) + (f" (seeds {', '.join(map(str, [0, *seeds]))})" if seeds else "")
+
+
 def markdown(selected: list) -> str:
-    """A Markdown table per group (file), for ``experiments/README.md``."""
+    """A Markdown table per group (file), for ``experiments/README.md``; seed variants are their experiment's
+    row (its tiers column lists the seeds)."""
     lines, group = [], None
-    for e in selected:
+    for e in (e for e in selected if not e.seed_of):
         if e.group != group:
             group = e.group
             paper = e.meta().get("paper", "")
@@ -37,7 +45,7 @@ def markdown(selected: list) -> str:
                       "| experiment | set | source | row | tiers | paper's number |", "|---|---|---|---|---|---|"]
         m = e.meta()
         cells = (f"`{e.name}`", e.label.partition("/")[2], m.get("source", ""), m.get("row", ""),
-                 ", ".join(e.tiers), paper_number(m))
+                 tiers_text(e), paper_number(m))
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(lines[1:]) + "\n"
 

@@ -11,6 +11,10 @@ One file per paper or group (its name, without ``.toml``, is the group). Its tab
   set may name a set of its own;
 * ``[NAME]``: one experiment (a row of a table, a curve of a figure): the paper's settings and their source.
 
+``seeds = [1, 2]`` in an experiment's table (or its set's, or the defaults) adds the experiments
+``NAME_seed1``, ``NAME_seed2``: NAME with ``seed`` set to each (their own run directories, so ``--resume``
+continues each), for the seed-to-seed spread a verdict needs.
+
 Each may hold tier tables ``[X.small]``, ``[X.medium]``, ``[X.full]``. Experiment E at tier T is TrainConfig's
 defaults, then defaults, E's sets (outermost first) and E, then the T table of each in the same order (later
 wins). Keys in :data:`PROVENANCE` are metadata; every other key is a TrainConfig key (an unknown one is an
@@ -31,12 +35,13 @@ from .experiment_tables import README_BEGIN, README_END, listing, markdown, pape
 
 TIERS = ("small", "medium", "full")
 PROVENANCE = ("tiers", "set", "paper", "source", "row", "paper_metric", "paper_value", "paper_text",
-              "guessed", "from_code", "why", "notes")
+              "guessed", "from_code", "why", "notes", "seeds")
 """tiers (default: full alone); set; paper, source (table or figure) and row; the paper's number: paper_metric
 (a summary key such as ``test_accuracy``), paper_value (as the summary gives it: accuracy as a fraction),
 paper_text; guessed: keys neither the paper nor its released code gives; from_code: keys from the authors'
-released code where the paper is silent; why: {key: where its value comes from}; notes. guessed, from_code
-and notes add up over an experiment's tables, why merges, the others take the last table's value."""
+released code where the paper is silent; why: {key: where its value comes from}; notes; seeds: the extra
+seeds to run it with (``NAME_seedN``, see the module's docstring). guessed, from_code and notes add up over an
+experiment's tables, why merges, the others take the last table's value."""
 ADDED = ("guessed", "from_code", "notes")
 RUNNER_KEYS = ("out", "data_dir")
 DEFAULT_OUT = "runs/experiments"
@@ -53,6 +58,7 @@ class Experiment:
     group: str                  # the file's name without .toml
     path: Path
     layers: tuple               # ((label, table), ...): defaults, the set, the experiment
+    seed_of: str = ""           # a seed variant: the experiment it repeats with another seed
 
     def tables(self, tier: str | None):
         """(label, table) of each layer's base (tier None) or its ``tier`` table, in order."""
@@ -147,8 +153,14 @@ def read_file(path: Path) -> list[Experiment]:
             if tier in table and tier not in exp.tiers:
                 raise ConfigError(f"{path} [{name}.{tier}]: {name} has no tier {tier!r} (its tiers: "
                                   f"{', '.join(exp.tiers)})")
-        out.append(exp)
+        out += [exp, *seed_variants(exp)]
     return out
+
+
+def seed_variants(exp: Experiment) -> list[Experiment]:
+    """``NAME_seedN`` for each N of the experiment's ``seeds``: the experiment with ``seed = N`` on top."""
+    return [Experiment(f"{exp.name}_seed{seed}", exp.group, exp.path, (*exp.layers, (f"seed {seed}", {"seed": seed})),
+                       seed_of=exp.name) for seed in exp.meta().get("seeds", ())]
 
 
 def set_chain(path, sets: dict, name: str, table: dict) -> list:
@@ -179,6 +191,10 @@ def check_table(path, label: str, table, kind: str = "experiment") -> None:
             if not isinstance(value, list) or any(v not in allowed for v in value) or (key, kind) == ("tiers", "tier"):
                 raise ConfigError(f"{where}: {key} must be a list of {what}" + " in a base table" * (kind == "tier")
                                   + f", got {value!r}")
+        elif key == "seeds" and (kind == "tier" or not isinstance(value, list) or len(set(value)) < len(value)
+                                 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in value)):
+            raise ConfigError(f"{where}: seeds must be a list of distinct seeds >= 1 (seed 0 is the experiment "
+                              f"itself) in a base table, got {value!r}")
         elif key == "why" and (not isinstance(value, dict) or any(k not in FIELDS or not isinstance(v, str)
                                                                   for k, v in value.items())):
             raise ConfigError(f"{where}: why must map settings to strings (why.lr = \"...\"), got {value!r}")
@@ -186,7 +202,7 @@ def check_table(path, label: str, table, kind: str = "experiment") -> None:
             raise ConfigError(f"{where}: paper_value must be a number, got {value!r}")
         elif key == "set" and kind not in ("set", "experiment"):
             raise ConfigError(f"{where}: set belongs in an experiment's or a set's own table")
-        elif key in PROVENANCE and key not in ("why", "paper_value") and not isinstance(value, str):
+        elif key in PROVENANCE and key not in ("why", "paper_value", "seeds") and not isinstance(value, str):
             raise ConfigError(f"{where}: {key} must be a string, got {value!r}")
         elif key in RUNNER_KEYS:
             raise ConfigError(f"{where}: {key} is set by the runner (--{key.replace('_', '-')}), not in the file")

@@ -33,7 +33,8 @@ HELP = {
     "the paper's rule, or a released code's variant", "momentum_clock": "ptb: momentum step index runs on across "
     "chunks (sequence) or restarts per chunk (chunk, as the authors' PTB code)", "device": "device index "
     "(cupy, strict)", "embedding": "ptb: embedding size (0: = hidden)", "restart": "nesterov cells: restart "
-    "period F (0: none)",
+    "period F (0: none)", "pixels": "mnist tasks: pixel input, standardized ((p - mean) / std of the training "
+    "pixels) or raw (p / 255 in [0, 1], as the MomentumRNN code)",
 }
 
 

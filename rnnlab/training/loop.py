@@ -55,7 +55,7 @@ class Run:
         self.comm = distributed.communicator(cfg)
         self.comm.check_config(cfg)  # before validate(): an error one rank alone raised would hang the others
         self.cfg = cfg.validate()
-        self.out = Path(cfg.out) if cfg.out else rundir.fresh_path(cfg.task, cfg.cell)
+        self.out = rundir.check_path(cfg.out, "--out") if cfg.out else rundir.fresh_path(cfg.task, cfg.cell)
         cfg.out = str(self.out)
         # The run's backend, dtype and kernel switch hold until run() returns (or setup fails), then the
         # caller's come back: training from Python leaves no global switch behind.
@@ -85,25 +85,35 @@ class Run:
         self.work = WorkSource(cfg, self.task, self.model, self.comm)
         self.total_steps = self._total_steps()
         self.step, self.elapsed, self.grad_evals = 0, 0.0, 0
+        self.validated_step = None       # the step of the last validation (the final one is not repeated)
+        self.checkpoint_step = None      # the step of the last checkpoint this run wrote or resumed from
         self.records = Records(self.out, self.task, self.comm.is_root)
         self.best = {"step": None, "val_loss": math.inf}
         self.stop_signal = None
         self.lock = rundir.RunLock(self.out)
         if evaluate_only:
             return
+        self._context.callback(self.lock.release)
         if resume:
-            self._context.callback(self.lock.release)
+            # the lock first; then every file the run will need is checked before anything is written
             if self.comm.is_root:
                 self.lock.acquire()
+                rundir.remove_temporaries(self.out)
             self.restore(checkpoints.load_run(self, self.out / checkpoints.CHECKPOINT))
             self._check_resumable()
-            self.records.truncate()
+            if cfg.keep_best and self.best["step"] is not None:
+                try:
+                    checkpoints.load(self.out / checkpoints.BEST)
+                except checkpoints.CheckpointError as exc:
+                    raise checkpoints.CheckpointError(f"--resume: the run keeps its best model (keep_best) from "
+                                                      f"step {self.best['step']}, but {exc}; nothing was changed") \
+                        from exc
+            kept = self.records.check_tail()
+            self.records.truncate(kept)
             self.records.start_config(cfg.to_dict())
         else:
             if self.comm.is_root:
-                rundir.create(self.out, overwrite)
-                self._context.callback(self.lock.release)
-                self.lock.acquire()
+                rundir.create(self.out, overwrite, self.lock)
             self.records.start(cfg.to_dict())
         self.comm.broadcast_state(self.params, self.optimizer)
 
@@ -131,8 +141,8 @@ class Run:
         loss, correct, count = self.work.next()
         value = loss.item()
         if not math.isfinite(value):
-            raise Diverged(f"train: the loss became {value} at step {self.step + 1}; nothing after step "
-                           f"{self.step} is kept. Try a smaller --lr (now {self.cfg.lr:g}) or --clip-norm")
+            raise Diverged(f"train: the loss became {value} at step {self.step + 1}; {self.kept()}. Try a "
+                           f"smaller --lr (now {self.cfg.lr:g}) or --clip-norm")
         loss.backward()
         stats = self.comm.average_gradients(self.params, self.work.weight, value, correct, count)
         self.grad_evals += 1
@@ -143,6 +153,13 @@ class Run:
         self.records.add_train(stats)
         return loss
 
+    def kept(self) -> str:
+        """What a run that stops now leaves to continue from: its last checkpoint, or none."""
+        if self.checkpoint_step is None:
+            return (f"no checkpoint was written yet (one every {self.cfg.checkpoint_every} steps), so nothing can "
+                    f"be resumed; the metrics up to step {self.step} are in {self.out / 'metrics.jsonl'}")
+        return f"the checkpoint of step {self.checkpoint_step} is kept in {self.out}"
+
     def logs_at(self, step: int) -> bool:
         """Whether step ``step`` writes a train line to metrics.jsonl (and keeps its gradient norms)."""
         return step % self.cfg.log_every == 0 or step == self.total_steps
@@ -151,9 +168,8 @@ class Run:
         try:
             self.optimizer.step(self.closure)
         except optim.NonFiniteGradientError as exc:
-            raise Diverged(f"train: a gradient became non-finite at step {self.step + 1} ({exc}); nothing after "
-                           f"step {self.step} is kept. Try a smaller --lr (now {self.cfg.lr:g}) or --clip-norm") \
-                from None
+            raise Diverged(f"train: a gradient became non-finite at step {self.step + 1} ({exc}); {self.kept()}. "
+                           f"Try a smaller --lr (now {self.cfg.lr:g}) or --clip-norm") from None
         self.step += 1
         if self.trivialization is not None:
             # the count comes from the run's step, which checkpoints keep, so a resumed run rebases on the same steps
@@ -235,6 +251,7 @@ class Run:
     def validate(self) -> dict:
         """Score the validation split, step the plateau schedule on it, keep the best model."""
         metrics = evaluate(self.cfg, self.task, self.model, "val", comm=self.comm)
+        self.validated_step = self.step
         self.records.record("val", metrics, self.counters())
         for s in self.plateaus:
             s.step(metrics["loss"])
@@ -246,19 +263,32 @@ class Run:
     def finish(self) -> dict:
         """The end of training: validation, the checkpoint, then the test split, read once (twice with
         ``keep_best``: the last model and the best-validation one)."""
-        val = self.validate()
-        self.save()
+        if self.validated_step == self.step:   # resumed from the checkpoint written after the final validation
+            val = self.records.last_eval
+        else:
+            val = self.validate()
+            self.save()
+        self._honour_signal("after the final validation")
         test = evaluate(self.cfg, self.task, self.model, "test", comm=self.comm)
+        self._honour_signal("during the final test evaluation")
         self.records.record("test", test, self.counters())
         best_test = None
         if self.cfg.keep_best:
             checkpoints.load_model(self.model, self.out / checkpoints.BEST)
             best_test = evaluate(self.cfg, self.task, self.model, "test", comm=self.comm)
+            self._honour_signal("during the final test evaluation")
         summary = self.summary(val=val, test=test, best_test=best_test)
         self.records.write_summary(summary)
         if self.cfg.record_grad_norms:
             self.records.save_grad_norms()
         return summary
+
+    def _honour_signal(self, where: str) -> None:
+        """SIGINT or SIGTERM during the final evaluation: stop (the checkpoint after the final validation
+        is on disk, so ``--resume`` runs the test split again and writes the summary)."""
+        if self.stop_signal is not None:
+            raise Interrupted(f"train: stopped by {signal.Signals(self.stop_signal).name} {where} at step "
+                              f"{self.step}; checkpoint written", self.out)
 
     def summary(self, val=None, test=None, best_test=None, diverged=False) -> dict:
         out = {"config": self.cfg.to_dict(), "steps": self.step, "grad_evals": self.grad_evals,
@@ -277,10 +307,11 @@ class Run:
     def counters(self) -> dict:
         """The run's counters; all but ``elapsed`` (wall time, kept beside the checkpoint) are checkpointed."""
         return {"step": self.step, "epoch": self.work.epoch, "elapsed": self.elapsed, "grad_evals": self.grad_evals,
-                "best": self.best, **self.records.state()}
+                "best": self.best, "validated_step": self.validated_step, **self.records.state()}
 
     def restore(self, meta: dict) -> None:
         self.step, self.grad_evals, self.best = meta["step"], meta["grad_evals"], meta["best"]
+        self.validated_step, self.checkpoint_step = meta.get("validated_step"), self.step
         self.elapsed = self.records.read_clock(self.step)
         self.records.restore(meta)
 
@@ -304,7 +335,17 @@ class Run:
         self.close()
 
     def save(self) -> None:
-        checkpoints.save_run(self, self.out / checkpoints.CHECKPOINT)
+        """The checkpoint (atomically: a write that fails, the disk full say, leaves the previous one)."""
+        path = self.out / checkpoints.CHECKPOINT
+        try:
+            checkpoints.save_run(self, path)
+        except OSError as exc:
+            kept = (f"the checkpoint of step {self.checkpoint_step} is kept; free space and continue with "
+                    f"`rnnlab train --resume {self.out}`" if self.checkpoint_step is not None else
+                    "no earlier checkpoint exists, so the run must be started again")
+            raise rundir.RunDirError(f"train: cannot write the checkpoint {path} at step {self.step} "
+                                     f"({exc.strerror}); {kept}") from exc
+        self.checkpoint_step = self.step
         self.records.write_clock(self.step, self.elapsed)
 
 

@@ -5,27 +5,24 @@ norms ||dL/dh_t||) and writes PNG files into the first run directory, or into ``
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np  # host-side plotting data
 
 from .config import ConfigError
+from . import rundir
 from .rundir import RunDirError
 
 
-def read_metrics(run_dir) -> list[dict]:
-    """The rows of a run's ``metrics.jsonl``; a :class:`RunDirError` naming the file and line when it cannot be read."""
+def read_metrics(run_dir, x: str = "step") -> list[dict]:
+    """The rows of a run's ``metrics.jsonl`` (each with ``x``); a :class:`RunDirError` naming the
+    file and line when it cannot be read, and when it holds no rows (nothing to plot)."""
     path = Path(run_dir) / "metrics.jsonl"
-    if not path.is_file():
-        raise RunDirError(f"plot: {path} does not exist (is {run_dir} a run directory of rnnlab train?)")
-    rows = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except ValueError as exc:
-                raise RunDirError(f"plot: {path} line {number} is not valid JSON ({exc})") from exc
+    if not Path(run_dir).is_dir():
+        raise RunDirError(f"plot: {run_dir} is not a directory (give the run directories of rnnlab train)")
+    rows = rundir.read_rows(path, "plot", need=(x,))
+    if not rows:
+        raise RunDirError(f"plot: {path} holds no rows yet; nothing to plot")
     return rows
 
 
@@ -41,10 +38,8 @@ X_AXES = {"step": "optimizer step", "grad_evals": "gradient evaluations"}
 
 def baseline_of(run_dir):
     """The run's ``baseline_loss`` from ``summary.json`` (None when it has none yet)."""
-    try:
-        return json.loads((Path(run_dir) / "summary.json").read_text()).get("baseline_loss")
-    except (OSError, ValueError):
-        return None
+    summary = rundir.read_json_or_none(Path(run_dir) / "summary.json")
+    return summary.get("baseline_loss") if isinstance(summary, dict) else None
 
 
 def plot_runs(run_dirs, out_dir=None, x: str = "step") -> list[Path]:
@@ -59,10 +54,16 @@ def plot_runs(run_dirs, out_dir=None, x: str = "step") -> list[Path]:
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ConfigError("plot: matplotlib is not installed: pip install 'rnnlab[plot]'") from exc
-    run_dirs = [Path(d) for d in run_dirs]
-    out = Path(out_dir) if out_dir else run_dirs[0]
-    out.mkdir(parents=True, exist_ok=True)
-    runs = [(d, read_metrics(d)) for d in run_dirs]
+    run_dirs = [rundir.check_path(d, "plot") for d in run_dirs]
+    out = rundir.check_path(out_dir, "plot: --out") if out_dir else run_dirs[0]
+    runs = [(d, read_metrics(d, x)) for d in run_dirs]      # every input read and checked before anything is made
+    norms = {d: load_norms(d) for d in run_dirs if (d / "grad_norms.npz").exists()}
+    if out.exists() and not out.is_dir():
+        raise RunDirError(f"plot: --out {out} is a file; give a folder for the PNGs")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunDirError(f"plot: cannot create --out {out} ({exc.strerror})") from exc
     written = []
     metric = next((m for m in (_metric_name(r) for _, r in runs) if m), None)
     suffix = "" if x == "step" else f"_by_{x}"
@@ -94,12 +95,11 @@ def plot_runs(run_dirs, out_dir=None, x: str = "step") -> list[Path]:
         fig.savefig(out / fname, dpi=110, bbox_inches="tight")
         plt.close(fig)
         written.append(out / fname)
-    norm_runs = [d for d in run_dirs if (d / "grad_norms.npz").exists()]
+    norm_runs = list(norms)
     if norm_runs:
-        from .checkpoints import load
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for d in norm_runs:
-            arrays, _ = load(d / "grad_norms.npz")
+            arrays = dict(norms[d])
             steps = arrays.pop("steps")
             for name, norms in sorted(arrays.items()):
                 rows = sorted({0, len(steps) - 1})
@@ -117,6 +117,18 @@ def plot_runs(run_dirs, out_dir=None, x: str = "step") -> list[Path]:
         plt.close(fig)
         written.append(out / "grad_norms.png")
     return written
+
+
+def load_norms(run_dir) -> dict:
+    """``grad_norms.npz`` of a run: ``steps`` (n,) and ``layer{i}`` (n, T), checked for that shape."""
+    from .checkpoints import load
+    path = Path(run_dir) / "grad_norms.npz"
+    arrays, _ = load(path)
+    steps = arrays.get("steps")
+    layers = [v for k, v in arrays.items() if k != "steps"]
+    if steps is None or steps.ndim != 1 or not len(steps) or not layers or any(v.ndim != 2 or len(v) != len(steps) for v in layers):
+        raise RunDirError(f"plot: {path} does not hold gradient norms (steps (n,) and layer<i> (n, T))")
+    return arrays
 
 
 LEGEND_INSIDE = 12

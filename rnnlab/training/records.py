@@ -6,12 +6,12 @@ uninterrupted one would have (apart from wall time).
 """
 from __future__ import annotations
 
-import json
+import math
 from pathlib import Path
 
 from ..engine import backend
 from ..engine.backend import to_numpy
-from . import checkpoints
+from . import checkpoints, rundir
 from .evaluation import metrics_from
 from .reporting import config_json, strict_json
 
@@ -37,11 +37,11 @@ class Records:
     def start(self, config: dict) -> None:
         self.start_config(config)
         if self.writer:
-            checkpoints.atomic_write_bytes(self.out / METRICS, b"")
+            rundir.write_file(self.out / METRICS, b"")
 
     def start_config(self, config: dict) -> None:
         if self.writer:
-            checkpoints.atomic_write_bytes(self.out / CONFIG, strict_json(config_json(config), indent=1).encode())
+            rundir.write_file(self.out / CONFIG, strict_json(config_json(config), indent=1).encode())
 
     # ------------------------------------------------------------------ rows
     def add_train(self, stats) -> None:
@@ -62,8 +62,7 @@ class Records:
                "grad_evals": counters["grad_evals"], "wall_time": round(counters["elapsed"], 3)}
         self.lines += 1
         if self.writer:
-            with open(self.out / METRICS, "a") as f:
-                f.write(strict_json(row) + "\n")
+            rundir.append_line(self.out / METRICS, strict_json(row))
 
     def postfix(self) -> dict:
         """The progress bar's postfix: the last training loss and the last metric."""
@@ -79,7 +78,7 @@ class Records:
     def write_summary(self, summary: dict) -> None:
         if self.writer:
             shown = {**summary, "config": config_json(summary["config"])}
-            checkpoints.atomic_write_bytes(self.out / SUMMARY, strict_json(shown, indent=1).encode())
+            rundir.write_file(self.out / SUMMARY, strict_json(shown, indent=1).encode())
 
     # ------------------------------------------------------------------ checkpoints
     def state(self) -> dict:
@@ -91,26 +90,31 @@ class Records:
         self.running, self.last_train, self.last_eval = meta["running"], meta["last_train"], meta["last_eval"]
         self.lines = meta["metrics_lines"]
 
-    def truncate(self) -> None:
-        """Cut ``metrics.jsonl`` back to the lines written before the checkpoint."""
-        path = self.out / METRICS
-        if self.writer and path.exists():
-            kept = path.read_text().splitlines(keepends=True)[:self.lines]
-            checkpoints.atomic_write_bytes(path, "".join(kept).encode())
+    def check_tail(self) -> list:
+        """The lines of ``metrics.jsonl`` the checkpoint counts, checked whole (see
+        :func:`rundir.check_metrics_tail`); a resume calls it before anything is written."""
+        return rundir.check_metrics_tail(self.out / METRICS, self.lines) if self.writer else []
+
+    def truncate(self, kept: list) -> None:
+        """Cut ``metrics.jsonl`` back to ``kept``, the lines written before the checkpoint."""
+        if self.writer:
+            rundir.write_file(self.out / METRICS, "".join(kept).encode())
 
     def write_clock(self, step: int, elapsed: float) -> None:
         """``clock.json``: the wall time at the last checkpoint (kept out of it, so that the same state always
         gives the same checkpoint bytes)."""
         if self.writer:
-            checkpoints.atomic_write_bytes(self.out / CLOCK, strict_json({"step": step, "elapsed": elapsed}).encode())
+            rundir.write_file(self.out / CLOCK, strict_json({"step": step, "elapsed": elapsed}).encode())
 
     def read_clock(self, step: int) -> float:
         """The wall time saved with the checkpoint of ``step`` (0 when ``clock.json`` is missing or stale)."""
-        try:
-            clock = json.loads((self.out / CLOCK).read_text())
-        except (OSError, ValueError):
+        clock = rundir.read_json_or_none(self.out / CLOCK)
+        if not isinstance(clock, dict) or clock.get("step") != step:
             return 0.0
-        return float(clock.get("elapsed") or 0.0) if clock.get("step") == step else 0.0
+        elapsed = clock.get("elapsed")
+        ok = isinstance(elapsed, (int, float)) and not isinstance(elapsed, bool) and math.isfinite(elapsed) \
+            and elapsed >= 0
+        return float(elapsed) if ok else 0.0
 
     # ------------------------------------------------------------------ gradient norms
     def capture_grad_norms(self, step: int, rnn) -> None:

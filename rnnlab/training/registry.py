@@ -17,6 +17,7 @@ from ..cells.momentum_rules import NESTEROV_FORMS
 from ..cells.orthogonal import SKEW_INITS
 from ..cells.rnn import NONLINEARITIES
 from ..datasets import TASKS
+from ..datasets.mnist import PIXEL_SCALES
 from ..engine.backend import BACKENDS
 from ..optim.frank_wolfe import NORMS as FW_NORMS
 
@@ -87,7 +88,7 @@ def choices() -> dict[str, tuple]:
         "task": TASKS, "cell": tuple(CELLS), "optimizer": tuple(OPTIMIZERS), "schedule": tuple(SCHEDULES),
         "backend": BACKENDS, "dtype": DTYPES, "nonlinearity": NONLINEARITIES,
         "fw_outer": ("none", *STEP_OPTIMIZERS), "fw_norm": FW_NORMS, "skew_init": SKEW_INITS,
-        "nesterov_form": NESTEROV_FORMS, "momentum_clock": MOMENTUM_CLOCKS,
+        "nesterov_form": NESTEROV_FORMS, "momentum_clock": MOMENTUM_CLOCKS, "pixels": PIXEL_SCALES,
     }
 
 

@@ -76,7 +76,7 @@ def evaluate_run(run_dir, split: str = "test", checkpoint: str = "last") -> dict
     cfg.progress = False
     run = Run(cfg, evaluate_only=True)
     try:
-        meta = checkpoints.load_model(run.model, path)
+        meta = checkpoints.load_model(run.model, path, config=cfg.to_dict())
         metrics = evaluate(cfg, run.task, run.model, split, comm=run.comm)
     finally:
         run.close()

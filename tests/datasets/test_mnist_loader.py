@@ -189,3 +189,24 @@ def test_mnist_labels_outside_zero_to_nine_are_an_error_naming_the_file(tmp_path
 def test_unknown_mnist_variant_is_an_error_listing_the_variants():
     with pytest.raises(ValueError, match="mnist_datasets: variant must be one of pixel, permuted, row, got 'col'"):
         mnist_datasets("col", mnist=_fake(np.zeros((1, 28, 28), np.uint8)))
+
+
+@pytest.mark.parametrize("variant", ["pixel", "permuted", "row"])
+def test_raw_pixels_are_the_bytes_over_255_in_every_variant_and_standardized_differs(tmp_path, variant):
+    md5 = write_mnist(tmp_path / "mnist")
+    m = load_mnist(tmp_path, download=False, checksums=md5)
+    _, raw, info = mnist_datasets(variant, mnist=m, pixels="raw")
+    _, std, _ = mnist_datasets(variant, mnist=m)
+    assert (info["mean"], info["std"], info["pixels"]) == (0.0, 255.0, "raw")
+    x = raw.arrays()[0]
+    assert x.min() >= 0 and x.max() <= 1 and x.dtype == np.float32
+    order = info["permutation"] if variant == "permuted" else np.arange(784)
+    image = m.test_images[3].astype(np.float64) / 255
+    expect = image if variant == "row" else image.ravel()[order][:, None]
+    np.testing.assert_allclose(x[:, 3], expect, rtol=1e-6)
+    assert not np.allclose(std.arrays()[0], x)
+
+
+def test_unknown_pixel_scale_is_an_error_listing_the_scales():
+    with pytest.raises(ValueError, match="mnist_datasets: pixels must be one of standardized, raw, got 'unit'"):
+        mnist_datasets("pixel", mnist=_fake(np.zeros((1, 28, 28), np.uint8)), pixels="unit")

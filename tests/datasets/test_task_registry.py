@@ -109,7 +109,8 @@ def test_unknown_option_is_an_error_listing_the_accepted_ones():
     with pytest.raises(ValueError, match="load_task: unknown option\\(s\\) 'steps' for task 'copying'; it accepts "
                                          "seq_len, n_train, n_test, n_val, seed"):
         load_task("copying", steps=3)
-    assert task_options("mnist-permuted") == {"download": True, "val_size": 5000, "seed": 0, "permutation_seed": 0}
+    assert task_options("mnist-permuted") == {"download": True, "val_size": 5000, "seed": 0, "permutation_seed": 0,
+                                             "pixels": "standardized"}
 
 
 def test_missing_split_is_an_error_naming_the_splits_there_are():

@@ -3,15 +3,57 @@
 A page is a chapter (``docs/*.md``) or an exercise solution (``docs/solutions/NN-name.md``, which continues
 chapter ``docs/NN-name.md``: its blocks run after the chapter's, with the chapter's names). Its runnable blocks
 are its ```python blocks, except those whose first line is ``# doc: skip`` (shown, never run: commands that
-need a GPU or hours).
+need a GPU or hours; a chapter shows those as ```py blocks instead, which a notebook keeps as text too).
+
+A block whose first line is ``%%writefile NAME`` (``%%writefile -a NAME`` appends) writes the rest of the
+block to the file NAME in the working directory, as Jupyter's magic does, and runs nothing: the page then
+imports it (``from mycells import MinimalGated``), as the command line will.
 """
 import re
+import sys
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 PAGES = sorted(DOCS.glob("*.md")) + sorted((DOCS / "solutions").glob("*.md"))
 CHAPTERS = sorted(DOCS.glob("[0-9][0-9]-*.md"))
+
+
+WRITEFILE = re.compile(r"\A%%writefile( -a)? (\S+)\n")
+
+
+def written_file(code: str) -> tuple[str, bool, str] | None:
+    """(file name, append?, text) for a ``%%writefile`` block, None for a block of code."""
+    m = WRITEFILE.match(code)
+    return None if m is None else (m.group(2), bool(m.group(1)), code[m.end():])
+
+
+def file_source(page: Path, name: str) -> str:
+    """The text the page's ``%%writefile`` blocks leave in the file ``name``."""
+    text = ""
+    for code in blocks(page):
+        found = written_file(code)
+        if found is not None and found[0] == name:
+            text = text + found[2] if found[1] else found[2]
+    return text
+
+
+def execute(where: str, code: str, namespace: dict, folder: Path) -> None:
+    """Run one block as a notebook cell would, in ``folder`` (the working directory, on ``sys.path``)."""
+    found = written_file(code)
+    if found is None:
+        exec(compile(code, where, "exec"), namespace)
+        return
+    name, append, text = found
+    with open(folder / name, "a" if append else "w") as f:
+        f.write(text)
+
+
+def forget_modules(folder: Path) -> None:
+    """Drop the modules imported from ``folder`` (a page's written files), so the next page imports its own."""
+    for name, module in list(sys.modules.items()):
+        if Path(getattr(module, "__file__", None) or "/").parent == folder:
+            del sys.modules[name]
 
 
 def page_id(page: Path) -> str:

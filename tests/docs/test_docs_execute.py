@@ -3,7 +3,7 @@
 The pages are the chapters (docs/*.md) and the exercise solutions (docs/solutions/*.md; a solution page runs
 after its chapter, in the chapter's namespace). A page's blocks share one namespace (a chapter builds up its
 example step by step). Blocks run on the numpy backend in a temporary working directory, so pictures a page
-writes land there. A block whose first line is ``# doc: skip`` is shown
+writes land there, and so do the files its ``%%writefile`` blocks write (see doc_pages). A block whose first line is ``# doc: skip`` is shown
 but not run (for commands that need a GPU or hours).
 """
 import pytest
@@ -11,7 +11,7 @@ import pytest
 import rnnlab
 from rnnlab.cells.registry import CELLS
 from rnnlab.engine import backend
-from tests.docs.doc_pages import CHAPTERS, DOCS, PAGES, blocks, page_id, runnable
+from tests.docs.doc_pages import CHAPTERS, DOCS, PAGES, blocks, execute, forget_modules, page_id, runnable
 
 
 def test_docs_folder_has_pages_with_code():
@@ -32,6 +32,7 @@ def test_every_chapter_has_exercises_with_a_solution_page():
 @pytest.mark.parametrize("page", PAGES, ids=[page_id(p) for p in PAGES])
 def test_every_code_block_of_the_page_runs(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))     # a notebook's folder is on sys.path: its written files import
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace = {"__name__": f"docs_{page.stem}"}
     dtype = backend.default_dtype_name()
@@ -40,10 +41,11 @@ def test_every_code_block_of_the_page_runs(page, tmp_path, monkeypatch):
         with rnnlab.use_backend("numpy"):
             for where, code in runnable(page):
                 try:
-                    exec(compile(code, where, "exec"), namespace)
+                    execute(where, code, namespace, tmp_path)
                 except Exception as exc:
                     raise AssertionError(f"{where} failed: {exc!r}\n{code}") from exc
     finally:
+        forget_modules(tmp_path)
         rnnlab.set_default_dtype(dtype)
         rnnlab.manual_seed(0)
         CELLS.clear()

@@ -1,19 +1,20 @@
-"""Chapter 11's cell, saved as the module its ``# mycells.py`` blocks make up, trains from the command line
+"""Chapter 11's cell, saved as the module its ``%%writefile mycells.py`` blocks make up, trains from the command line
 with ``rnnlab train --plugins mycells --cell minimal-gated`` (and a missing plugin is one clear line)."""
 import json
 import os
 import subprocess
 import sys
 
-from tests.docs.doc_pages import DOCS, blocks
+from tests.docs.doc_pages import DOCS, file_source
 
 CHAPTER = DOCS / "11-your-own-cell.md"
 
 
 def module_source() -> str:
-    parts = [b for b in blocks(CHAPTER) if b.startswith("# mycells.py\n")]
-    assert len(parts) == 2, f"{CHAPTER.name}: expected the two '# mycells.py' blocks, found {len(parts)}"
-    return "\n\n".join(parts)
+    text = file_source(CHAPTER, "mycells.py")
+    assert "class MinimalGated(" in text and "class MinimalGatedCore" in text, \
+        f"{CHAPTER.name}: its %%writefile mycells.py blocks do not make up the cell and its core"
+    return text
 
 
 def rnnlab_train(tmp_path, *args):

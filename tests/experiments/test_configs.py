@@ -10,6 +10,8 @@ from rnnlab.training import experiments as ex
 from rnnlab.training.config import FIELDS
 
 EXPERIMENTS = ex.load()
+BASE = {name: e for name, e in EXPERIMENTS.items() if not e.seed_of}
+"""The experiments the files write out; the others are their seed variants (NAME_seedN)."""
 PAIRS = [(name, tier) for name, e in EXPERIMENTS.items() for tier in e.tiers]
 PAPERS = {"frank_wolfe", "frank_wolfe_har", "momentum_rnn", "momentum_rnn_ptb", "orthogonal"}
 
@@ -51,6 +53,12 @@ EXPECTED = {
     "checks": ["row_mnist_lstm", "adding100_lstm"],
 }
 
+CONTROLS = {"momentum_rnn": ["mnist_lstm_n128_fb25", "pmnist_lstm_n128_fb35"],
+            "frank_wolfe": ["adding_adam_b250", "adding_sgd_b250", "adding_sgd_100k", "adding_sgd_clip_100k",
+                            "adding_adam_100k", "adding_fw_k1_100k"]}
+"""Runs no paper has: an LSTM with the MomentumLSTM's effective forget bias; FW Fig. 3's methods at FW K = 5's
+samples per update and gradient-evaluation budget."""
+
 MEDIUM = {"adding_sgd", "adding_sgd_clip", "adding_adam", "adding_fw_k1", "adding_fw_k5",           # FW Fig. 3
           "pixel_mnist_rnn_adam", "pixel_mnist_rnn_tbptt", "pixel_mnist_rnn_fw_k1", "pixel_mnist_rnn_fw_k5",
           "pixel_mnist_indrnn6_adam", "pixel_mnist_indrnn6_fw_k5",                                   # FW Table II
@@ -61,12 +69,62 @@ Table II)."""
 
 
 def test_every_experiment_of_both_papers_is_there_with_its_tiers():
-    assert {g: sorted(n for n, e in EXPERIMENTS.items() if e.group == g) for g in EXPECTED} == \
-        {g: sorted(names) for g, names in EXPECTED.items()}
-    for name, e in EXPERIMENTS.items():
-        wanted = ("small",) if e.group == "checks" else ("small", "medium", "full") if name in MEDIUM \
+    assert {g: sorted(n for n, e in BASE.items() if e.group == g) for g in EXPECTED} == \
+        {g: sorted(names + CONTROLS.get(g, [])) for g, names in EXPECTED.items()}
+    for name, e in BASE.items():
+        control = any(name in names for names in CONTROLS.values())
+        wanted = ("small",) if e.group == "checks" else ("small", "medium", "full") if name in MEDIUM or control \
             else ("small", "full")
         assert e.tiers == wanted, name
+
+
+@pytest.mark.parametrize("name", sorted(MEDIUM | {n for names in CONTROLS.values() for n in names}))
+def test_every_medium_verdict_run_and_control_has_two_more_seeds_that_change_only_the_seed(name):
+    base = config(name, "medium")
+    for seed in (1, 2):
+        variant = EXPERIMENTS[f"{name}_seed{seed}"]
+        assert variant.seed_of == name and variant.tiers == EXPERIMENTS[name].tiers
+        for tier in variant.tiers:
+            got, want = variant.config(tier), config(name, tier)
+            assert got.seed == seed and want.seed == 0
+            assert {**got.to_dict(), "seed": 0, "out": ""} == {**want.to_dict(), "out": ""}, (name, tier)
+        assert base.out != variant.config("medium").out
+
+
+def test_every_mnist_experiment_declares_its_pixel_input_and_where_it_comes_from():
+    for name, e in BASE.items():
+        for tier in e.tiers:
+            if config(name, tier).task.startswith("mnist"):
+                declared = [k for _, t in e.tables(None) for k in t] + [k for _, t in e.tables(tier) for k in t]
+                assert "pixels" in declared, f"{name} [{tier}]: no pixels setting"
+                meta = e.meta(tier)
+                assert "pixels" in meta["why"], name
+                assert e.group == "checks" or "pixels" in meta["from_code"] or "pixels" in meta["guessed"] \
+                    or "paper" in meta["why"]["pixels"], f"{name}: where does its pixel input come from?"
+    assert config("pmnist_momentum_lstm_n128", "medium").pixels == "raw"
+    assert config("pmnist_dtriv_n170", "full").pixels == "raw"
+    assert config("pixel_mnist_rnn_adam", "medium").pixels == "standardized"
+
+
+def test_the_released_recipes_values_are_the_configs_and_marked_from_code():
+    recipes = {  # mnist-timit/recipes.md and the ptb recipe: (mu, s, beta) of --mu, --epsilon, --mus
+        "mnist_adam_lstm": (0.6, 0.6, 0.1), "mnist_rmsprop_lstm": (None, 0.6, 0.9),
+        "pmnist_adam_lstm": (0.6, 1.0, 0.01), "pmnist_rmsprop_lstm": (None, 1.0, 0.01),
+        "mnist_momentum_lstm_n128": (0.6, 0.6, None), "pmnist_momentum_lstm_n128": (0.6, 1.0, None),
+        "ptb_momentum_lstm": (0.0, 0.6, None)}
+    for name, values in recipes.items():
+        cfg, meta = config(name, "full"), EXPERIMENTS[name].meta()
+        for key, value in zip(("mu", "s", "beta"), values):
+            if value is not None:
+                assert getattr(cfg, key) == value, (name, key)
+                assert key in meta["from_code"] and key not in meta["guessed"], (name, key)
+
+
+def test_no_setting_is_both_guessed_and_from_the_code():
+    for name, e in BASE.items():
+        for tier in e.tiers:
+            meta = e.meta(tier)
+            assert not set(meta["guessed"]) & set(meta["from_code"]), name
 
 
 def test_every_experiment_names_its_source_row_and_the_papers_number():
@@ -129,7 +187,7 @@ def test_medium_runs_of_table_1_record_the_gradient_norms_of_fig_2():
         assert config(name, "medium").record_grad_norms, name
 
 
-@pytest.mark.parametrize("name", [n for n, e in EXPERIMENTS.items() if e.group != "checks"])
+@pytest.mark.parametrize("name", [n for n, e in BASE.items() if e.group != "checks"])
 def test_small_tier_is_smaller_than_full(name):
     small, full = config(name, "small"), config(name, "full")
     if full.steps and small.steps:

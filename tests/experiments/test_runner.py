@@ -62,7 +62,8 @@ def test_list_shows_every_experiment_with_its_group_tiers_source_and_the_papers_
     assert cli("list") == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["name", "group", "tiers", "source", "paper's", "number"]
-    assert len(lines) == 1 + len(ex.load())
+    assert len(lines) == 1 + len([e for e in ex.load().values() if not e.seed_of])
+    assert "small,medium,full (seeds 0,1,2)" in next(line for line in lines if line.startswith("pmnist_lstm_n128 "))
     row = next(line for line in lines if line.startswith("pmnist_momentum_lstm "))
     for part in ("momentum_rnn/pmnist", "small,full", "Table 1 (PMNIST)", "test accuracy 94.72 % (+- 0.16)"):
         assert part in row
@@ -85,7 +86,9 @@ def test_show_gives_the_provenance_as_comments(capsys):
     assert cli("show", "mnist_adam_lstm", "--tier", "small") == 0
     comments = [line for line in capsys.readouterr().out.splitlines() if line.startswith("#")]
     assert "# source: Table 1 (MNIST)" in comments and "# paper's number: test accuracy 99.09 % (+- 0.03)" in comments
-    assert any(line.startswith("# guessed (") and line.endswith(": mu, s") for line in comments)
+    assert any(line.startswith("# from the released code: ") and "mu, s, beta" in line for line in comments)
+    assert "# why mu: the recipe's --mu 0.6 (mnist-adamlstm-n256)" in comments
+    assert not any(line.startswith("# guessed (") for line in comments)
     assert any(line.startswith("# note: Row MNIST (28 steps)") for line in comments)
 
 
@@ -174,6 +177,12 @@ HEAD = '[defaults]\ntiers = ["small", "full"]\n'
     (HEAD + "[x]\nwhy.speed = 'fast'\n", "x.toml [x]: why must map settings to strings"),
     (HEAD + "[x]\npaper_value = '99 %'\n", "x.toml [x]: paper_value must be a number, got '99 %'"),
     (HEAD + "[x]\nsource = 4\n", "x.toml [x]: source must be a string, got 4"),
+    (HEAD + "[x]\nseeds = [0, 1]\n", "x.toml [x]: seeds must be a list of distinct seeds >= 1 (seed 0 is the "
+                                     "experiment itself) in a base table, got [0, 1]"),
+    (HEAD + "[x]\nseeds = [1, 1]\n", "x.toml [x]: seeds must be a list of distinct seeds >= 1"),
+    (HEAD + "[x]\nseeds = 2\n", "x.toml [x]: seeds must be a list of distinct seeds >= 1"),
+    (HEAD + "[x]\n[x.small]\nseeds = [1]\n", "x.toml [x.small]: seeds must be a list of distinct seeds >= 1"),
+    (HEAD + "[x]\nseeds = [1]\n[x_seed1]\n", "x.toml [x_seed1]: experiment 'x_seed1' is also defined in"),
     ("[defaults]\nset = 'a'\n[x]\n", "x.toml [defaults]: set belongs in an experiment's or a set's own table"),
     ("hidden = 3\n[x]\n", "x.toml: key 'hidden' is outside a table; shared settings go under [defaults]"),
     ("[x\n", "x.toml is not valid TOML"),
@@ -183,6 +192,19 @@ def test_a_mistake_in_an_experiment_file_is_one_line_naming_file_table_and_key(t
     assert cli("show", "x", "--tier", "small", "--experiments-dir", str(folder)) == 2
     err = capsys.readouterr().err
     assert expected in err and err.count("\n") == 1, err
+
+
+def test_seeds_add_variants_that_differ_only_in_seed_and_run_into_their_own_directories(tmp_path):
+    folder = write(tmp_path, HEAD + "[sets.s]\nseeds = [3]\n[x]\nset = 's'\nhidden = 5\nseeds = [1]\n"
+                   "[y]\nset = 's'\nhidden = 5\n", "x.toml")
+    found = ex.load(folder)
+    assert sorted(found) == ["x", "x_seed1", "y", "y_seed3"]      # the experiment's seeds replace its set's
+    for name, seed in (("x", 1), ("y", 3)):
+        variant = found[f"{name}_seed{seed}"]
+        cfg = variant.config("small")
+        assert (variant.seed_of, cfg.seed, cfg.hidden, cfg.out) == \
+            (name, seed, 5, f"runs/experiments/small/{name}_seed{seed}")
+    assert found["x"].config("small").seed == 0 and not found["x"].seed_of
 
 
 @pytest.mark.parametrize("argv,expected", [

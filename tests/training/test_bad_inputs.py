@@ -102,6 +102,8 @@ train --cell gru --forget-bias 1  ::  forget_bias does not apply to cell 'gru'
 train --task mnist-row --seq-len 30  ::  seq_len does not apply to task 'mnist-row'
 train --task copying --range-sum  ::  range_sum does not apply to task 'copying'
 train --har-mapping 1:0  ::  har_mapping does not apply to task 'adding'
+train --pixels raw  ::  pixels does not apply to task 'adding' .it applies to mnist-row, mnist-pixel, mnist-permuted
+train --task mnist-row --pixels unit  ::  unknown pixels 'unit'; choose one of standardized, raw
 train --out ""  ::  out must name a directory, got an empty string
 # files and folders
 train --config '{root}/missing.toml'  ::  --config: file .*missing.toml does not exist

@@ -1,0 +1,123 @@
+"""The numbers docs/results.md quotes in its prose: each a template and the function that fills it from the
+evidence, printed to the digits the page shows; the filled text must appear in the page verbatim."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from .results_evidence import (config, count, effective_forget_bias, f4, first_below, norms, paper, pct, ratio, rows,
+                               sci, summary)
+from .results_tables import FIG4
+
+@dataclass(frozen=True)
+class Claim:
+    template: str               # the page's sentence with {} where the numbers go
+    values: Callable[[], tuple]
+
+    def text(self) -> str:
+        return self.template.format(*self.values())
+
+
+def _train_max(run: str):
+    best = max(rows(run, "train"), key=lambda r: r["accuracy"])
+    return pct(best["accuracy"], 1), best["step"]
+
+
+def _train_min(run: str):
+    best = min(rows(run, "train"), key=lambda r: r["loss"])
+    return f"{best['loss']:.2f}", count(best["step"])
+
+
+def _val_at(run: str, step: int) -> float:
+    return next(r for r in rows(run, "val") if r["step"] == step)
+
+
+def _train_at(run: str, step: int) -> float:
+    return next(r for r in rows(run, "train") if r["step"] == step)
+
+
+def _largest_ratio(run: str):
+    steps, _ = norms(run)
+    step = max(steps, key=lambda k: ratio(run, k))
+    return step, sci(ratio(run, step))
+
+
+def _test_share_of_most_frequent(run: str) -> str:
+    return pct(summary(run)["test_accuracy"])
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+K5 = ("adding_fw_k5", "adding_fw_k5_seed1", "adding_fw_k5_seed2")
+
+SOLVED = 0.01
+"""The adding task counts as solved below this MSE (issue 5's check)."""
+
+CLAIMS: list[Claim] = [
+    # FW Fig. 3
+    Claim("but only seed {} reaches the page's own \"solved\" level (MSE below {:g})",
+          lambda: (", ".join(str(config(r)["seed"]) for r in K5 if summary(r)["best_test_loss"] < SOLVED), SOLVED)),
+    Claim("best-validation test MSE {}, {} and {} for seeds 0, 1 and 2",
+          lambda: tuple(f4(summary(r)["best_test_loss"]) for r in K5)),
+    Claim("(last model: {} / {} / {})", lambda: tuple(f"{summary(r)['test_loss']:.3f}" for r in K5)),
+    Claim("its lowest validation MSE is {} (seed 1) and {} (seed 2)",
+          lambda: tuple(f4(min(x["loss"] for x in rows(r, "val"))) for r in K5[1:])),
+    Claim("first below 0.05 after {}, {} and {} gradient evaluations",
+          lambda: tuple(count(first_below(r, 0.05)) for r in K5)),
+    Claim("at 20,000 gradient evaluations all three seeds are at the baseline (validation MSE {}, {}, {})",
+          lambda: tuple(f4(next(x["loss"] for x in rows(r, "val") if x["grad_evals"] == 20_000)) for r in K5)),
+    Claim("its validation MSE ranges over {} to {} in its 100 evaluations and ends at {}",
+          lambda: (f4(min(x["loss"] for x in rows("adding_adam_100k", "val"))),
+                   f4(max(x["loss"] for x in rows("adding_adam_100k", "val"))),
+                   f4(rows("adding_adam_100k", "val")[-1]["loss"]))),
+    Claim("lowest validation MSE of its first and second 50,000 evaluations: {} and {}",
+          lambda: (f4(min(x["loss"] for x in rows("adding_adam_100k", "val") if x["grad_evals"] <= 50_000)),
+                   f4(min(x["loss"] for x in rows("adding_adam_100k", "val") if x["grad_evals"] > 50_000)))),
+    Claim("the test baseline differs by seed ({}, {}, {})", lambda: tuple(f4(summary(r)["baseline_loss"]) for r in K5)),
+    # FW Fig. 4
+    Claim("TBPTT's 50-step mean chunk loss reaches {} at step {}", lambda: _train_min("pixel_mnist_rnn_tbptt")),
+    Claim("and is back at {} by step 7,000", lambda: (f"{_train_at('pixel_mnist_rnn_tbptt', 7000)['loss']:.2f}",)),
+    Claim("No method leaves the class-frequency baseline ({:.3f}) in 5 epochs",
+          lambda: (max(summary(r)["baseline_loss"] for r in FIG4),)),
+    Claim("{} is the share of the most frequent digit (1) in the test set",
+          lambda: (_test_share_of_most_frequent("pixel_mnist_rnn_adam"),)),
+    # Table 1, permuted
+    Claim("effective forget bias {} for the MomentumLSTM (μ = {:g}, s = {:g}) against the LSTM's {}",
+          lambda: (f"{effective_forget_bias('pmnist_momentum_lstm_n128'):.1f}", config("pmnist_momentum_lstm_n128")["mu"],
+                   config("pmnist_momentum_lstm_n128")["s"], f"{effective_forget_bias('pmnist_lstm_n128'):.1f}")),
+    Claim("σ({:.1f}) = {:.3f} against σ({:.1f}) = {:.3f}",
+          lambda: (effective_forget_bias("pmnist_momentum_lstm_n128"),
+                   _sigmoid(effective_forget_bias("pmnist_momentum_lstm_n128")),
+                   effective_forget_bias("pmnist_lstm_n128"), _sigmoid(effective_forget_bias("pmnist_lstm_n128")))),
+    Claim("the MomentumLSTM's smallest ‖dL/dh_t‖ is {} of the last step's at step 500 and {} at the end",
+          lambda: (pct(ratio("pmnist_momentum_lstm_n128", 500, False), 1), pct(ratio("pmnist_momentum_lstm_n128",
+                                                                                     first=False), 1))),
+    Claim("test accuracy {} against {}", lambda: (pct(summary("pmnist_momentum_lstm_n128")["test_accuracy"]),
+                                                  pct(summary("pmnist_lstm_n128")["test_accuracy"]))),
+    # Table 1, pixel
+    Claim("(effective forget bias {} at μ = s = {:g})",
+          lambda: (f"{effective_forget_bias('mnist_momentum_lstm_n128'):.1f}", config("mnist_momentum_lstm_n128")["s"])),
+    Claim("its 50-step mean training accuracy rose to {} by step {}", lambda: _train_max("mnist_lstm_n128")),
+    Claim("validation accuracy {} at step 430", lambda: (pct(_val_at("mnist_lstm_n128", 430)["accuracy"], 1),)),
+    Claim("then fell back (training accuracy {} at step 800; validation {} at the end",
+          lambda: (pct(_train_at("mnist_lstm_n128", 800)["accuracy"], 1),
+                   pct(summary("mnist_lstm_n128")["val_accuracy"]))),
+    Claim("test accuracy {}, the share of digit 1 in the test set", lambda: (pct(summary("mnist_lstm_n128")["test_accuracy"]),)),
+    Claim("the LSTM's ratio is at its largest at step {} ({}); the MomentumLSTM's is {} there",
+          lambda: (*_largest_ratio("mnist_lstm_n128"), sci(ratio("mnist_momentum_lstm_n128", 50)))),
+    Claim("The MomentumLSTM reaches {} test accuracy", lambda: (pct(summary("mnist_momentum_lstm_n128")["test_accuracy"]),)),
+    # PTB
+    Claim("test perplexity {} against the LSTM's {}",
+          lambda: (f"{summary('ptb_momentum_lstm')['test_perplexity']:.1f}", f"{summary('ptb_lstm')['test_perplexity']:.1f}")),
+    Claim("a gap of {} of the LSTM's", lambda: (pct(summary("ptb_momentum_lstm")["test_perplexity"]
+                                                    / summary("ptb_lstm")["test_perplexity"] - 1, 0),)),
+    Claim("in the small re-run ({} against {}, a gap of {})",
+          lambda: (f"{summary('ptb_momentum_lstm', 'small-rerun')['test_perplexity']:.1f}",
+                   f"{summary('ptb_lstm', 'small-rerun')['test_perplexity']:.1f}",
+                   pct(summary("ptb_momentum_lstm", "small-rerun")["test_perplexity"]
+                       / summary("ptb_lstm", "small-rerun")["test_perplexity"] - 1, 0))),
+    Claim("the paper's {} against {}", lambda: (paper("ptb_momentum_lstm"), paper("ptb_lstm"))),
+]
