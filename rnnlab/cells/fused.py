@@ -30,6 +30,7 @@ from dataclasses import dataclass, fields
 
 from ..engine import backend
 from ..engine.function import Function
+from . import kernels
 from .probe import grad_norm
 
 
@@ -157,10 +158,7 @@ class Path:
 def kernels_in_use(xp):
     """``rnnlab.cells.kernels`` when it is usable for arrays of namespace ``xp``: NumPy arrays, numba usable,
     and the kernels not switched off (``kernels.disabled()``, ``RNNLAB_KERNELS=0``); else None."""
-    if not backend.is_numpy(xp):
-        return None
-    from . import kernels
-    if not kernels.enabled():
+    if not backend.is_numpy(xp) or not kernels.enabled():
         return None
     try:
         return kernels if kernels.available() else None
@@ -177,20 +175,19 @@ def choose_path(core, rule, xp, probe=None) -> Path:
         return Path("loop", "the compiled kernels are the NumPy backend's; this backend runs the readable loop")
     if probe is not None:
         return Path("loop", "the gradient-norm probe records dL/dh_t, which only the readable loop exposes")
-    kernels = kernels_in_use(xp)
-    if kernels is None:
-        from . import kernels as switch
-        if not switch.enabled():
-            return Path("loop", f"compiled kernels switched off ({switch.ENV_SWITCH}=0 or kernels.disabled())")
-        return Path("loop", f"compiled kernels unavailable ({switch.unavailable_reason()})")
+    usable = kernels_in_use(xp)
+    if usable is None:
+        if not kernels.enabled():
+            return Path("loop", f"compiled kernels switched off ({kernels.ENV_SWITCH}=0 or kernels.disabled())")
+        return Path("loop", f"compiled kernels unavailable ({kernels.unavailable_reason()})")
     if rule is not None and kind is None:
         return Path("loop", f"the momentum rule {type(rule).__name__} declares no kernel_kind")
-    if kind not in core.fast_kinds:
+    if not isinstance(core, Core) or kind not in core.fast_kinds:
         what = "no momentum rule" if kind is None else f"the {kind} rule"
         return Path("loop", f"{type(core).__name__} declares no compiled path for {what} (fast_kinds)")
     return Path("kernel" if rule is None else "rule kernel",
                 f"{type(core).__name__}.fast_forward on NumPy with numba" + ("" if rule is None else f", {kind} rule "
-                                                                             "in the time loop"), kernels)
+                                                                             "in the time loop"), usable)
 
 
 class FusedSequence(Function):

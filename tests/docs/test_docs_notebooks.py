@@ -12,13 +12,17 @@ jupytext = pytest.importorskip("jupytext")
 nbclient = pytest.importorskip("nbclient")
 
 
+SHELL_MAGICS = ("%%bash", "%%sh", "%%script")
+"""Cell magics that run a shell (left out); ``%%writefile`` cells run, as they write the modules later cells import."""
+
+
 def notebook(chapter):
     nb = jupytext.read(chapter)
     kept = []
     for cell in nb.cells:
         if cell.cell_type == "code":
             source = cell.source
-            if is_skipped(source) or source.lstrip().startswith("%%"):
+            if is_skipped(source) or source.lstrip().startswith(SHELL_MAGICS):
                 continue
         kept.append(cell)
     nb.cells = kept

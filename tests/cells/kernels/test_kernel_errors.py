@@ -82,6 +82,8 @@ def test_without_numba_available_is_false_and_kernels_raise_an_install_hint(monk
     for name in [m for m in sys.modules if m.startswith("rnnlab.cells.kernels")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "numba", None)
+    import rnnlab.cells as cells_package
+    monkeypatch.setattr(cells_package, "kernels", kernels)   # the re-import rebinds it: restored afterwards
     import rnnlab.cells.kernels as without     # imported afresh, with numba missing
     assert without is not kernels
     assert without.available() is False
