@@ -376,5 +376,3 @@ def as_tensor(x, like=None) -> Tensor:
         return Tensor.wrap(backend.asarray(_from_python(x), like=like), False)
     return Tensor(x)
 
-
-from . import ops as _ops  # noqa: E402,F401  (attaches the operators to Tensor)
