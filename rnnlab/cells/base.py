@@ -21,7 +21,7 @@ from ..engine import backend, ops
 from ..engine.module import Module, Parameter
 from ..engine.tensor import Tensor
 from ._checks import positive_int
-from .fused import FusedSequence
+from .fused import FusedSequence, SequenceArgs
 
 
 class Cell(Module):
@@ -56,8 +56,9 @@ class Cell(Module):
         return self.weight_ih.shape[1]
 
     def state_shapes(self, batch: int) -> tuple:
-        """The shape of each state entry for a batch of ``batch``: (B, H) for the core's, (B, G) for momentum's."""
-        core = tuple((batch, self.hidden_size) for _ in self._checked_core().state_names)
+        """The shape of each state entry for a batch of ``batch``: (B, H) for the core's (as its
+        ``state_widths`` says), (B, G) for momentum's."""
+        core = tuple((batch, w) for w in self._checked_core().state_widths(self.hidden_size, self.projection_size))
         rule = tuple((batch, self.projection_size) for _ in (self.rule.state_names if self.rule else ()))
         return core + rule
 
@@ -79,8 +80,9 @@ class Cell(Module):
             if not isinstance(s, Tensor):
                 raise ValueError(f"{owner}: {where}[{i}] ({names[i]}) must be a Tensor, got {type(s).__name__}")
             if tuple(s.shape) != shape:
+                width = "hidden_size" if shape[1] == self.hidden_size else "G"
                 raise ValueError(f"{owner}: {where}[{i}] ({names[i]}) has shape {tuple(s.shape)}, expected "
-                                 f"{shape} (batch, {'hidden_size' if i < len(self.core.state_names) else 'G'})")
+                                 f"{shape} (batch, {width})")
         return tuple(state)
 
     def prepare(self, T: int) -> None:
@@ -128,13 +130,35 @@ class Cell(Module):
         """The step after the input projection: the new state from a_t = x_t W_ih + b_ih (B, G)."""
         return self.recur(a_t, state)
 
+    def sequence_args(self, x, state) -> SequenceArgs:
+        """The fused sequence's arguments for input ``x`` and ``state`` (Tensors), by name."""
+        W_ih, b_ih = self.input_params()
+        n = len(self.core.state_names)
+        return SequenceArgs(x, W_ih, b_ih, self.recurrent_shift(), tuple(self.core_params()), tuple(state[:n]),
+                            tuple(state[n:]))
+
+    def parameter_label(self, tensor, fallback: str) -> str:
+        """``tensor``'s attribute name when it is one of this cell's parameters, else ``fallback``."""
+        for name, p in self.named_parameters():
+            if p is tensor:
+                return name
+        return fallback
+
+    def sequence_names(self, args: SequenceArgs) -> SequenceArgs:
+        """The names of ``args`` for error messages: x, the parameters' attribute names, h0, c0, v0, ..."""
+        label = self.parameter_label
+        names = self.state_names
+        n = len(args.states)
+        return SequenceArgs("x", label(args.W_ih, "W_ih"), label(args.b_ih, "b_ih"),
+                            None if args.b_hh is None else label(args.b_hh, "b_hh"),
+                            tuple(label(p, f"core parameter {i}") for i, p in enumerate(args.params)),
+                            tuple(f"{s}0" for s in names[:n]), tuple(f"{s}0" for s in names[n:]))
+
     def sequence(self, x, state, t0: int = 0, probe=None) -> tuple:
         """All T steps of ``x`` (T, B, D) in one fused function: returns (hs (T, B, H), final state tuple)."""
-        W_ih, b_ih = self.input_params()
-        shift = self.recurrent_shift()
-        fn = FusedSequence(self.core, self.rule, shift is not None, t0, probe)
-        inputs = (x, W_ih, b_ih, *((shift,) if shift is not None else ()), *self.core_params(), *state)
-        outs = fn(*inputs)
+        args = self.sequence_args(x, state)
+        fn = FusedSequence(self.core.starting_at(t0), self.rule, t0, probe, args.layout(), self.sequence_names(args))
+        outs = fn(*args.flat())
         return outs[0], tuple(outs[1:])
 
     def forward(self, x_t, state=None, t: int = 1) -> tuple:

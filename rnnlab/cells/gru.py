@@ -4,11 +4,11 @@ from __future__ import annotations
 from ..engine import init, ops
 from ..engine.module import Parameter
 from .base import Cell, split_gates
-from .fused import empty_like_steps, flush_tiny, previous_states, sigmoid, step_norm, sum_steps_matmul
+from .fused import Core, SequenceArgs, empty_like_steps, flush_tiny, previous_states, sigmoid, step_norm, sum_steps_matmul
 from .registry import register_cell
 
 
-class GRUCore:
+class GRUCore(Core):
     """Raw-array loops of the GRU given the drive D (T, B, 3H) (D_t = x_t W_ih + b_ih, blocks [r | z | n]):
 
         e_t = h_{t-1} W_hh + b_hh                                       (B, 3H), blocks [e_r | e_z | e_n]
@@ -20,12 +20,11 @@ class GRUCore:
         dL/dD_t = [dr r(1-r), dz z(1-z), da_n];   dL/de_t = [dr r(1-r), dz z(1-z), da_n r]
         dL/dh_{t-1} = dh_t z + dL/de_t W_hh^T;   dL/dW_hh = sum_t h_{t-1}^T dL/de_t;   dL/db_hh = sum_t,b dL/de_t.
     Values below smallest_normal / eps are flushed to zero in the backward (``flush_tiny``), as the compiled
-    kernel (``kernels/gru.py``: ``kernel_forward`` from x, ``drive_kernel_forward`` from D) does.
+    kernel (``kernels/gru.py``, the fast path ``fast_forward``) does.
     """
 
     state_names = ("h",)
-    n_params = 2
-    has_kernel = True
+    fast_kinds = frozenset({None})
 
     def forward(self, xp, D, params, states):
         (U, b), (h,) = params, states
@@ -53,7 +52,7 @@ class GRUCore:
         for t in range(T - 1, -1, -1):
             dh = flush_tiny(xp, dhs[t, ...] + dh_next)
             if norms is not None:
-                norms.append(step_norm(xp, dh))
+                norms.append(step_norm(dh))
             act = gates[t, ...]
             r, z, n = act[:, :H], act[:, H:2 * H], act[:, 2 * H:]
             h_prev = hs[t - 1, ...] if t > 0 else h0
@@ -69,22 +68,14 @@ class GRUCore:
         db = flush_tiny(xp, xp.sum(dE, axis=(0, 1)))
         return dD, (dU, db), (flush_tiny(xp, dh_next),)
 
-    def kernel_forward(self, kernels, x, W_ih, b_ih, params, states):
-        hs, cache = kernels.gru_forward_input(x, W_ih, b_ih, params[0], params[1], states[0])
-        return hs, (hs[-1, ...],), cache
+    def fast_forward(self, kernels, a: SequenceArgs, rule, t0: int):
+        """The compiled pair (no momentum rule): ((hs, h_T), cache)."""
+        hs, cache = kernels.gru_forward_input(a.x, a.W_ih, a.b_ih, a.params[0], a.params[1], a.states[0])
+        return (hs, hs[-1, ...]), cache
 
-    def kernel_backward(self, kernels, cache, dhs, dfinals):
-        dx, dW_ih, db_ih, dW_hh, db_hh, dh0 = kernels.gru_backward_input(cache, dhs, dfinals[0])
-        return dx, dW_ih, db_ih, (dW_hh, db_hh), (dh0,)
-
-    def drive_kernel_forward(self, kernels, D, shift, params, states):
-        hs, cache = kernels.gru_forward(D if shift is None else D + shift, params[0], params[1], states[0],
-                                         overwrite_drive=True)
-        return hs, (hs[-1, ...],), cache
-
-    def drive_kernel_backward(self, kernels, cache, dhs, dfinals):
-        dD, dW_hh, db_hh, dh0 = kernels.gru_backward(cache, dhs, dfinals[0])
-        return dD, dD.sum(axis=(0, 1)), (dW_hh, db_hh), (dh0,)
+    def fast_backward(self, kernels, cache, rule, dhs, dcore, drule) -> SequenceArgs:
+        dx, dW_ih, db_ih, dW_hh, db_hh, dh0 = kernels.gru_backward_input(cache, dhs, dcore[0])
+        return SequenceArgs(dx, dW_ih, db_ih, None, (dW_hh, db_hh), (dh0,))
 
 
 @register_cell("gru")

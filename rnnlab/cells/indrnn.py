@@ -7,22 +7,21 @@ from ..engine import backend, init, ops
 from ..engine.module import Parameter
 from ._checks import positive_float, positive_int
 from .base import Cell
-from .fused import empty_like_steps, flush_tiny, previous_states, step_norm
+from .fused import Core, SequenceArgs, empty_like_steps, flush_tiny, previous_states, step_norm
 from .registry import register_cell
 
 
-class IndRNNCore:
+class IndRNNCore(Core):
     """Raw-array loops of h_t = relu(D_t + u * h_{t-1}), given the drive D (T, B, H) (D_t = x_t W + b).
 
     BPTT (the reference's manual loop): with dh_t = dL/dh_t from the output plus ``carry`` from step t+1,
         delta_t = dh_t * 1[h_t > 0];   carry = delta_t * u;   dL/du = sum_t,b delta_t * h_{t-1};   dL/dD_t = delta_t.
     Values below smallest_normal / eps are flushed to zero in the backward (``flush_tiny``), as the compiled
-    kernel (``kernels/indrnn.py``, ``kernel_forward``) does.
+    kernel (``kernels/indrnn.py``, the fast path ``fast_forward``) does.
     """
 
     state_names = ("h",)
-    n_params = 1
-    has_kernel = True
+    fast_kinds = frozenset({None})
 
     def forward(self, xp, D, params, states):
         (u,), (h,) = params, states
@@ -41,28 +40,21 @@ class IndRNNCore:
         for t in range(hs.shape[0] - 1, -1, -1):
             dh = dhs[t, ...] + carry
             if norms is not None:
-                norms.append(step_norm(xp, dh))
+                norms.append(step_norm(dh))
             d = flush_tiny(xp, xp.where(hs[t, ...] > 0, dh, xp.zeros_like(dh)))
             delta[t, ...] = d
             carry = flush_tiny(xp, d * u)
         du = flush_tiny(xp, xp.sum(delta * previous_states(xp, h0, hs), axis=(0, 1)))
         return delta, (du,), (carry,)
 
-    def kernel_forward(self, kernels, x, W_ih, b, params, states):
-        hs, cache = kernels.indrnn_forward_input(x, W_ih, b, params[0], states[0])
-        return hs, (hs[-1, ...],), cache
+    def fast_forward(self, kernels, a: SequenceArgs, rule, t0: int):
+        """The compiled pair (no momentum rule): ((hs, h_T), cache)."""
+        hs, cache = kernels.indrnn_forward_input(a.x, a.W_ih, a.b_ih, a.params[0], a.states[0])
+        return (hs, hs[-1, ...]), cache
 
-    def kernel_backward(self, kernels, cache, dhs, dfinals):
-        dx, dW_ih, db, du, dh0 = kernels.indrnn_backward_input(cache, dhs, dfinals[0])
-        return dx, dW_ih, db, (du,), (dh0,)
-
-    def drive_kernel_forward(self, kernels, D, shift, params, states):
-        hs, cache = kernels.indrnn_forward(D if shift is None else D + shift, params[0], states[0], overwrite_drive=True)
-        return hs, (hs[-1, ...],), cache
-
-    def drive_kernel_backward(self, kernels, cache, dhs, dfinals):
-        dD, du, dh0 = kernels.indrnn_backward(cache, dhs, dfinals[0])
-        return dD, dD.sum(axis=(0, 1)), (du,), (dh0,)
+    def fast_backward(self, kernels, cache, rule, dhs, dcore, drule) -> SequenceArgs:
+        dx, dW_ih, db, du, dh0 = kernels.indrnn_backward_input(cache, dhs, dcore[0])
+        return SequenceArgs(dx, dW_ih, db, None, (du,), (dh0,))
 
 
 @register_cell("indrnn")

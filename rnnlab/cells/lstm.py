@@ -5,13 +5,13 @@ from ..engine import backend, init, ops
 from ..engine.module import Parameter
 from ._checks import one_of
 from .base import Cell, split_gates
-from .fused import empty_like_steps, flush_tiny, previous_states, sigmoid, step_norm, sum_steps_matmul
+from .fused import Core, SequenceArgs, empty_like_steps, flush_tiny, previous_states, sigmoid, step_norm, sum_steps_matmul
 from .registry import register_cell
 
 LSTM_INITS = ("reference", "uniform")
 
 
-class LSTMCore:
+class LSTMCore(Core):
     """Raw-array loops of the LSTM given the drive D (T, B, 4H) (D_t = x_t W_ih + b):
 
         z_t = D_t + h_{t-1} U,   [i, f, g, o] = [sigma, sigma, tanh, sigma](z_t split in four (B, H) blocks)
@@ -23,13 +23,11 @@ class LSTMCore:
         dz_t = [di i(1-i), df f(1-f), dg (1-g^2), do o(1-o)];   dL/dh_{t-1} = dz_t U^T
         dL/dU = sum_t h_{t-1}^T dz_t (one matmul after the loop);   dL/dD_t = dz_t.
     Values below smallest_normal / eps are flushed to zero in the backward (``flush_tiny``), as the kernel does.
-    ``kernel_forward`` (from x) and ``drive_kernel_forward`` (from D, plus the momentum cells' b_hh) call the
-    compiled kernels of ``rnnlab.cells.kernels.lstm``.
+    The fast path (``fast_forward``) calls ``kernels/lstm.py``, or with a momentum rule ``kernels/momentum_cores.py``.
     """
 
     state_names = ("h", "c")
-    n_params = 1
-    has_kernel = True
+    fast_kinds = frozenset({None, "heavy_ball", "adam"})
 
     def activate(self, xp, z, states):
         """One step's gates from z_t (B, 4H) and c_{t-1}: ((h_t, c_t), (gates, tanh(c_t), c_{t-1}))."""
@@ -72,7 +70,7 @@ class LSTMCore:
         for t in range(T - 1, -1, -1):
             dh = flush_tiny(xp, dhs[t, ...] + dh_next)
             if norms is not None:
-                norms.append(step_norm(xp, dh))
+                norms.append(step_norm(dh))
             c_prev = cs[t - 1, ...] if t > 0 else c0
             dz, (dc_next,) = self.backprop_activation(xp, (gates[t, ...], tanh_cs[t, ...], c_prev), dh, (dc_next,))
             dz, dc_next = flush_tiny(xp, dz), flush_tiny(xp, dc_next)
@@ -81,35 +79,21 @@ class LSTMCore:
         dU = flush_tiny(xp, sum_steps_matmul(xp, previous_states(xp, h0, hs), dZ))
         return dZ, (dU,), (flush_tiny(xp, dh_next), dc_next)
 
-    def kernel_forward(self, kernels, x, W_ih, b, params, states):
-        hs, cT, cache = kernels.lstm_forward(x, W_ih, params[0], b, states[0], states[1])
-        return hs, (hs[-1, ...], cT), cache
+    def fast_forward(self, kernels, a: SequenceArgs, rule, t0: int):
+        """The compiled pair: ((hs, h_T, c_T, *rule finals), cache)."""
+        if rule is None:
+            hs, cT, cache = kernels.lstm_forward(a.x, a.W_ih, a.params[0], a.b_ih, *a.states)
+            return (hs, hs[-1, ...], cT), cache
+        hs, cT, vT, mT, cache = kernels.momentum_lstm_forward(a.x, a.W_ih, a.b_ih, a.params[0], a.b_hh, *a.states,
+                                                              **rule.kernel_arguments(t0, a))
+        return (hs, hs[-1, ...], cT, *(vT, mT)[:len(rule.state_names)]), cache
 
-    def kernel_backward(self, kernels, cache, dhs, dfinals):
-        dx, dW_ih, dW_hh, db, dh0, dc0 = kernels.lstm_backward(cache, dhs, dfinals[0], dfinals[1])
-        return dx, dW_ih, db, (dW_hh,), (dh0, dc0)
-
-    def drive_kernel_forward(self, kernels, D, shift, params, states):
-        hs, cT, cache = kernels.lstm_forward_drive(D, params[0], shift, states[0], states[1], overwrite_drive=True)
-        return hs, (hs[-1, ...], cT), cache
-
-    def drive_kernel_backward(self, kernels, cache, dhs, dfinals):
-        dD, dW_hh, db, dh0, dc0 = kernels.lstm_backward_drive(cache, dhs, dfinals[0], dfinals[1])
-        return dD, db, (dW_hh,), (dh0, dc0)
-
-    def rule_kernel_forward(self, kernels, x, W_ih, b_ih, b_hh, params, states, rule_states, rule_arguments):
-        """The momentum LSTMs' kernel: rule and core in one time loop. Returns (hs, finals, rule_finals, cache)."""
-        adam = len(rule_states) == 2
-        hs, cT, vT, mT, cache = kernels.momentum_lstm_forward(
-            x, W_ih, b_ih, params[0], b_hh, states[0], states[1], rule_states[0],
-            m0=rule_states[1] if adam else None, **rule_arguments)
-        return hs, (hs[-1, ...], cT), (vT, mT) if adam else (vT,), cache
-
-    def rule_kernel_backward(self, kernels, cache, dhs, dfinals, drule):
-        """Returns (dx, dW_ih, db_ih, db_hh, dparams, dstates, drule_states)."""
-        dx, dW_ih, db_ih, dW_hh, db_hh, dh0, dc0, dv0, dm0 = kernels.momentum_lstm_backward(
-            cache, dhs, dfinals[0], dfinals[1], *drule)
-        return dx, dW_ih, db_ih, db_hh, (dW_hh,), (dh0, dc0), (dv0,) if dm0 is None else (dv0, dm0)
+    def fast_backward(self, kernels, cache, rule, dhs, dcore, drule) -> SequenceArgs:
+        if rule is None:
+            dx, dW_ih, dW_hh, db, dh0, dc0 = kernels.lstm_backward(cache, dhs, *dcore)
+            return SequenceArgs(dx, dW_ih, db, None, (dW_hh,), (dh0, dc0))
+        dx, dW_ih, db_ih, dW_hh, db_hh, dh0, dc0, dv0, dm0 = kernels.momentum_lstm_backward(cache, dhs, *dcore, *drule)
+        return SequenceArgs(dx, dW_ih, db_ih, db_hh, (dW_hh,), (dh0, dc0), (dv0, dm0)[:len(rule.state_names)])
 
 
 def lstm_weights(init_kind: str, D: int, H: int, forget_bias: float, rng):

@@ -29,7 +29,7 @@ from ..engine.module import Parameter
 from ._checks import one_of
 from .lstm import LSTM
 from .momentum_rules import NESTEROV_FORMS, AdamRule, HeavyBall, nesterov_mu, restart_period
-from .nesterov_code import NesterovCode
+from .nesterov_code import NesterovCodeCore
 from .registry import register_cell
 from .rnn import RNN
 
@@ -44,11 +44,9 @@ class MomentumRule:
 
 
 def nesterov_rule(owner: str, s, restart, form, forms=NESTEROV_FORMS):
-    """The Nesterov cells' rule for ``form`` (one of ``forms``): the heavy ball with the paper's or the PTB
-    code's schedule, or the MNIST code's cell."""
+    """The Nesterov cells' rule for ``form`` (one of ``forms``): the heavy ball with the paper's, the PTB
+    code's or the MNIST code's schedule (whose cell :class:`NesterovMomentum` builds around it)."""
     one_of(owner, "form", form, forms)
-    if form == "mnist-code":
-        return NesterovCode(owner, s, restart)
     F = restart_period(owner, restart)
     return HeavyBall(owner, s=s, schedule=functools.partial(nesterov_mu, restart=F, form=form))
 
@@ -77,9 +75,10 @@ def momentum_constructor(cls):
         given = signature.bind(self, *args, **kwargs)
         given.apply_defaults()
         given = given.arguments
-        rule = cls.momentum.make(type(self).__name__, **{name: given[name] for name in defaults})
+        hyper = {name: given[name] for name in defaults}
+        rule = cls.momentum.make(type(self).__name__, **hyper)
         super(cls, self).__init__(given["input_size"], given["hidden_size"], **given["base"])
-        self.rule = rule
+        self.attach_momentum(rule, hyper)
 
     __init__.__signature__ = signature
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
@@ -97,6 +96,10 @@ class InputMomentum:
         if "momentum" in vars(cls):
             cls.__init__ = momentum_constructor(cls)
 
+    def attach_momentum(self, rule, hyperparameters: dict) -> None:
+        """Called by the constructor once the base cell is built: the rule runs on the input projection."""
+        self.rule = rule
+
     def init_input_bias(self, b) -> None:
         self.bias_ih = Parameter(b * 0.5)
         self.bias_hh = Parameter(b * 0.5)
@@ -109,16 +112,41 @@ class InputMomentum:
 
     def advance(self, a_t, state, t: int = 1) -> tuple:
         """drive_t from the momentum rule on a_t, then the base recurrence; returns base state + (v[, m])."""
-        if isinstance(self.rule, NesterovCode):
-            return self.rule.advance(self, a_t, state, t)
         n = len(self.core.state_names)
         drive, momentum = self.rule.step(a_t, state[n:], t)
         return tuple(self.recur(drive + self.bias_hh, state[:n])) + momentum
 
-    def sequence(self, x, state, t0: int = 0, probe=None) -> tuple:
-        if isinstance(self.rule, NesterovCode):
-            return self.rule.sequence(self, x, state, t0, probe)
-        return super().sequence(x, state, t0, probe)
+
+class NesterovMomentum(InputMomentum):
+    """The Nesterov cells: the heavy ball with a schedule, or, for ``form`` 'mnist-code', the MNIST code's cell,
+    whose momentum holds the recurrent term: its constructor makes :class:`NesterovCodeCore` the core (around
+    the base core) and sets no rule (nesterov_code.py)."""
+
+    form = "paper"
+
+    def attach_momentum(self, rule, hyperparameters: dict) -> None:
+        self.form = hyperparameters["form"]
+        if self.form == "mnist-code":
+            self.core, self.rule = NesterovCodeCore(self.core, rule.s, rule.mu), None
+        else:
+            self.rule = rule
+
+    def recurrent_shift(self):
+        return None if self.form == "mnist-code" else self.bias_hh
+
+    def core_params(self) -> tuple:
+        return (self.bias_hh, self.weight_hh) if self.form == "mnist-code" else super().core_params()
+
+    def advance(self, a_t, state, t: int = 1) -> tuple:
+        """The MNIST code's step: y_t = h_{t-1} W_hh + b_hh - s a_t, z_t = y_t + mu_t (y_t - y_{t-1}), the base
+        activation of z_t; returns base state + (y_t,). The other forms: :meth:`InputMomentum.advance`."""
+        if self.form != "mnist-code":
+            return super().advance(a_t, state, t)
+        n = len(self.core.base.state_names)
+        y = state[0] @ self.weight_hh + self.bias_hh - self.core.s * a_t
+        mu = self.core.mu(t)
+        z = y + mu * (y - state[n])
+        return tuple(self.activate(z, state[:n])) + (y,)
 
 
 @register_cell("momentum-rnn")
@@ -144,7 +172,7 @@ class MomentumLSTM(InputMomentum, LSTM):
 
 
 @register_cell("nesterov-rnn")
-class NesterovRNN(InputMomentum, RNN):
+class NesterovRNN(NesterovMomentum, RNN):
     """NAG RNN, and with ``restart`` = F > 0 the scheduled-restart RNN (SRRNN):
     v_t = mu_t v_{t-1} + s (x_t W_ih + b_ih);  h_t = phi(v_t + b_hh + h_{t-1} W_hh), with
     mu_t = (t-1)/(t+2) (F = 0) or mu_t = (t mod F)/((t mod F) + 3) (F > 0). t is the global step index
@@ -161,7 +189,7 @@ class NesterovRNN(InputMomentum, RNN):
 
 
 @register_cell("nesterov-lstm")
-class NesterovLSTM(InputMomentum, LSTM):
+class NesterovLSTM(NesterovMomentum, LSTM):
     """NAG LSTM, and with ``restart`` = F > 0 the scheduled-restart LSTM (SRLSTM): the MomentumLSTM with
     mu_t = (t-1)/(t+2) (F = 0) or (t mod F)/((t mod F) + 3) (F > 0), t the global 1-based step index.
     ``s`` > 0 (default 0.1), ``restart`` F >= 0 (default 0); other keyword arguments as :class:`LSTM`.

@@ -10,8 +10,11 @@ all four gates, bias included, as in the authors' code):
 
 v and m are part of the recurrent state (B, G). Neither depends on h, so the fused path runs them over
 the whole sequence before the base recurrence (``scan``) and backpropagates through them after it
-(``scan_backward``); the composed path calls ``step`` once per time step. On the numpy backend the fused
-path runs the compiled scans of ``rnnlab.cells.kernels.momentum`` instead of these loops (same results).
+(``scan_backward``); the composed path calls ``step`` once per time step.
+
+A rule declares its ``kernel_kind``: what the cores' compiled pairs compute for it ('heavy_ball', 'adam'), or
+None: then the fused path runs these readable loops (``fused.choose_path``). The declaration is not
+inherited: a subclass that changes the math declares its kind itself or runs the loop.
 """
 from __future__ import annotations
 
@@ -37,7 +40,21 @@ def nesterov_mu(t: int, restart: int = 0, form: str = "paper") -> float:
     return k / (k + 3)
 
 
-class HeavyBall:
+class Rule:
+    """Base of the momentum rules: ``state_names`` (each (B, G)), ``kernel_kind`` (None unless the class itself
+    declares one), ``mu(t)``, ``step`` (composed path), ``scan`` and ``scan_backward`` (the readable loop), and,
+    for a declared kind, ``kernel_arguments`` (the compiled pairs' keyword arguments)."""
+
+    state_names: tuple = ()
+    kernel_kind: str | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "kernel_kind" not in vars(cls):
+            cls.kernel_kind = None      # the compiled path computes the declaring class's math, not a subclass's
+
+
+class HeavyBall(Rule):
     """v_t = mu_t v_{t-1} + s a_t;  drive_t = v_t.  ``mu`` is a constant or a function of the step t.
 
     BPTT through it: with dv_t = dL/ddrive_t + mu_{t+1} dv_{t+1} (plus dL/dv_T at the end),
@@ -45,6 +62,7 @@ class HeavyBall:
     """
 
     state_names = ("v",)
+    kernel_kind = "heavy_ball"
 
     def __init__(self, owner: str, s: float, mu=None, schedule=None):
         self.s = positive_float(owner, "s", s)
@@ -56,23 +74,19 @@ class HeavyBall:
         """The momentum coefficient of step t (1-based, global)."""
         return self.mu_const if self.schedule is None else self.schedule(t)
 
-    def kernel_arguments(self, t0: int, T: int) -> dict:
-        """The rule's coefficients for steps t0 + 1, ..., t0 + T, as the cores' rule kernels take them."""
-        return {"mus": [self.mu(t0 + 1 + k) for k in range(T)], "s": self.s}
+    def kernel_arguments(self, t0: int, args) -> dict:
+        """The compiled pairs' keyword arguments for the sequence ``args`` (a ``fused.SequenceArgs``): the initial
+        v and the coefficients of steps t0 + 1, ..., t0 + T."""
+        return {"v0": args.rule_states[0], "mus": [self.mu(t0 + 1 + k) for k in range(args.x.shape[0])], "s": self.s}
 
     def step(self, a, states, t: int):
         """Composed: (drive_t, new momentum states) from a_t (B, G) and (v_{t-1},)."""
         v = self.mu(t) * states[0] + self.s * a
         return v, (v,)
 
-    def scan(self, xp, A, states, t0: int, kernels=None):
-        """Fused forward over A (T, B, G): (drives (T, B, G), (v_T,), cache); ``kernels``: the compiled
-        module (``rnnlab.cells.kernels``) to run the scan with (A's buffer then holds the drives: the fused
-        path passes a fresh A), or None for this loop."""
+    def scan(self, xp, A, states, t0: int):
+        """Fused forward over A (T, B, G): (drives (T, B, G), (v_T,), cache)."""
         mus = [self.mu(t0 + 1 + k) for k in range(A.shape[0])]
-        if kernels is not None:
-            V, v = kernels.heavy_ball_scan(A, mus, self.s, states[0], overwrite=True)
-            return V, (v,), mus
         V = empty_like_steps(xp, A, A.shape[0], A.shape[-1])
         v = states[0]
         for k, mu in enumerate(mus):
@@ -80,13 +94,9 @@ class HeavyBall:
             V[k, ...] = v
         return V, (v,), mus
 
-    def scan_backward(self, xp, mus, dV, dfinals, kernels=None, overwrite=False):
+    def scan_backward(self, xp, mus, dV, dfinals):
         """dL/dA (T, B, G) and (dL/dv_0,) from dL/ddrive (T, B, G) and (dL/dv_T,), flushed as the kernels
-        flush (``fused.flush_tiny``); ``kernels`` as in :meth:`scan`; ``overwrite``: the kernel may write
-        dL/dA into dV's buffer (the caller's own)."""
-        if kernels is not None:
-            dA, dv = kernels.heavy_ball_scan_backward(mus, self.s, dV, dfinals[0], overwrite=overwrite)
-            return dA, (dv,)
+        flush (``fused.flush_tiny``)."""
         dv = dfinals[0]
         dA = empty_like_steps(xp, dV, dV.shape[0], dV.shape[-1])
         for k in range(dV.shape[0] - 1, -1, -1):
@@ -96,7 +106,7 @@ class HeavyBall:
         return dA, (dv,)
 
 
-class AdamRule:
+class AdamRule(Rule):
     """v_t = mu v_{t-1} + s a_t;  m_t = beta m_{t-1} + (1 - beta) a_t^2;  drive_t = v_t / sqrt(m_t + eps).
 
     BPTT through it, with r_t = (m_t + eps)^(-1/2) and g_t = dL/ddrive_t:
@@ -106,6 +116,7 @@ class AdamRule:
     """
 
     state_names = ("v", "m")
+    kernel_kind = "adam"
 
     def __init__(self, owner: str, mu: float, s: float, beta: float, eps: float):
         self.mu_const = in_interval(owner, "mu", mu, 0.0, 1.0, closed_low=True, closed_high=False)
@@ -116,20 +127,19 @@ class AdamRule:
     def mu(self, t: int) -> float:
         return self.mu_const
 
-    def kernel_arguments(self, t0: int, T: int) -> dict:
-        """As :meth:`HeavyBall.kernel_arguments`."""
-        return {"mus": [self.mu_const] * T, "s": self.s, "beta": self.beta, "eps": self.eps}
+    def kernel_arguments(self, t0: int, args) -> dict:
+        """As :meth:`HeavyBall.kernel_arguments`, with the initial m, beta and eps."""
+        v0, m0 = args.rule_states
+        return {"v0": v0, "m0": m0, "mus": [self.mu_const] * args.x.shape[0], "s": self.s, "beta": self.beta,
+                "eps": self.eps}
 
     def step(self, a, states, t: int):
         v = self.mu_const * states[0] + self.s * a
         m = self.beta * states[1] + (1 - self.beta) * (a * a)
         return v / ops.sqrt(m + self.eps), (v, m)
 
-    def scan(self, xp, A, states, t0: int, kernels=None):
+    def scan(self, xp, A, states, t0: int):
         """As :meth:`HeavyBall.scan`: (drives, (v_T, m_T), cache)."""
-        if kernels is not None:
-            out, v, m, cache = kernels.adam_scan(A, self.mu_const, self.s, self.beta, self.eps, *states)
-            return out, (v, m), cache
         T, G = A.shape[0], A.shape[-1]
         V, R, out = (empty_like_steps(xp, A, T, G) for _ in range(3))
         v, m = states
@@ -141,11 +151,8 @@ class AdamRule:
             out[k, ...] = v * r
         return out, (v, m), (A, V, R)
 
-    def scan_backward(self, xp, cache, dout, dfinals, kernels=None, overwrite=False):
+    def scan_backward(self, xp, cache, dout, dfinals):
         """As :meth:`HeavyBall.scan_backward`: dL/dA and (dL/dv_0, dL/dm_0)."""
-        if kernels is not None:
-            dA, dv, dm = kernels.adam_scan_backward(cache, dout, *dfinals, overwrite=overwrite)
-            return dA, (dv, dm)
         A, V, R = cache
         dv_carry, dm_carry = dfinals
         dA = empty_like_steps(xp, A, A.shape[0], A.shape[-1])

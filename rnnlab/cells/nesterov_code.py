@@ -11,62 +11,39 @@ mu_t = ((t - 1) mod F)/(((t - 1) mod F) + 3), the released code's clock (``neste
 'mnist-code'). t is the global step index, continued across TBPTT chunks.
 
 y_t depends on h_{t-1}, so unlike the other momentum rules it cannot be run over the inputs before the
-recurrence: the fused path is one core (:class:`NesterovCodeCore`) around the base core's activation. BPTT,
-with dz_t from the base activation's backward (given dL/dh_t and the base's carried state gradients):
+recurrence: the cell's constructor makes :class:`NesterovCodeCore` (around the base core's activation) its
+core, with no rule. BPTT, with dz_t from the base activation's backward (given dL/dh_t and the base's carried
+state gradients):
     dy_t = (1 + mu_t) dz_t - mu_{t+1} dz_{t+1}   (plus dL/dy_T at the end)
     dL/dh_{t-1} (through step t) = dy_t W_hh^T,   dL/dW_hh = sum_t h_{t-1}^T dy_t,   dL/db_hh = sum_t,b dy_t
     dL/da_t = -s dy_t,   dL/dy_0 = -mu_1 dz_1.
 Values below smallest_normal / eps are flushed to zero in the backward (``flush_tiny``), as in the other loops.
+It has no compiled path (``fast_kinds`` empty): the fused path always runs this loop.
 """
 from __future__ import annotations
 
-from ._checks import positive_float
-from .fused import FusedSequence, empty_like_steps, flush_tiny, previous_states, step_norm, sum_steps_matmul
-from .momentum_rules import nesterov_mu, restart_period
+import copy
+
+from .fused import Core, empty_like_steps, flush_tiny, previous_states, step_norm, sum_steps_matmul
 
 
-class NesterovCode:
-    """The MNIST code's rule: its hyperparameters, schedule and state (y, (B, G)), and its two paths for a
-    cell whose base (RNN or LSTM) has ``weight_hh``, ``bias_hh`` and ``activate``."""
+class NesterovCodeCore(Core):
+    """Raw-array loops of the MNIST code's cell, given A (T, B, G) = x W_ih + b_ih: parameters (b_hh (G,),
+    W_hh (H, G)), states (the base core's, then y (B, G)). ``base`` (an RNN or LSTM core) supplies the
+    activation (``activate``, ``backprop_activation``); ``s`` and ``mu`` (mu(t), t 1-based and global) are
+    the schedule's. :meth:`starting_at` gives the core of a sequence whose first step is t0 + 1."""
 
-    state_names = ("y",)
+    def __init__(self, base, s: float, mu):
+        self.base, self.s, self.mu, self.t0 = base, s, mu, 0
+        self.state_names = base.state_names + ("y",)
 
-    def __init__(self, owner: str, s: float, restart: int):
-        self.s = positive_float(owner, "s", s)
-        self.restart = restart_period(owner, restart)
+    def state_widths(self, hidden: int, projection: int) -> tuple:
+        return self.base.state_widths(hidden, projection) + (projection,)
 
-    def mu(self, t: int) -> float:
-        """mu_t = (k - 1)/(k + 2) of step t (1-based, global)."""
-        return nesterov_mu(t, self.restart, "mnist-code")
-
-    def advance(self, cell, a_t, state, t: int) -> tuple:
-        """Composed: the base state and y_t from a_t (B, G) and (base state, y_{t-1})."""
-        n = len(cell.core.state_names)
-        y = state[0] @ cell.weight_hh + cell.bias_hh - self.s * a_t
-        mu = self.mu(t)
-        z = y + mu * (y - state[n])
-        return tuple(cell.activate(z, state[:n])) + (y,)
-
-    def sequence(self, cell, x, state, t0: int, probe=None) -> tuple:
-        """Fused: (hs (T, B, H), final state tuple) for x (T, B, D)."""
-        W_ih, b_ih = cell.input_params()
-        fn = FusedSequence(NesterovCodeCore(cell.core, self, t0), None, False, t0, probe)
-        outs = fn(x, W_ih, b_ih, cell.bias_hh, cell.weight_hh, *state)
-        return outs[0], tuple(outs[1:])
-
-
-class NesterovCodeCore:
-    """Raw-array loops of the MNIST code's cell, given A (T, B, G) = x W_ih + b_ih: the core of a
-    :class:`~rnnlab.cells.fused.FusedSequence` with parameters (b_hh (G,), W_hh (H, G)) and states (the base
-    core's, then y (B, G)). ``base`` supplies the activation (``activate``, ``backprop_activation``)."""
-
-    n_params = 2
-    has_kernel = False
-
-    def __init__(self, base, rule: NesterovCode, t0: int):
-        self.base, self.s, self.t0 = base, rule.s, t0
-        self.mu = rule.mu
-        self.state_names = base.state_names + rule.state_names
+    def starting_at(self, t0: int) -> "NesterovCodeCore":
+        core = copy.copy(self)
+        core.t0 = t0
+        return core
 
     def forward(self, xp, A, params, states):
         (b_hh, W), n = params, len(self.base.state_names)
@@ -93,7 +70,7 @@ class NesterovCodeCore:
         for k in range(T - 1, -1, -1):
             dh = flush_tiny(xp, dhs[k, ...] + dh_next)
             if norms is not None:
-                norms.append(step_norm(xp, dh))
+                norms.append(step_norm(dh))
             dz, dcarry = self.base.backprop_activation(xp, steps[k], dh, dcarry)
             dz, dcarry = flush_tiny(xp, dz), tuple(flush_tiny(xp, d) for d in dcarry)
             dy = flush_tiny(xp, dy_next + (1 + mus[k]) * dz)
@@ -103,3 +80,4 @@ class NesterovCodeCore:
         dW = flush_tiny(xp, sum_steps_matmul(xp, previous_states(xp, h0, hs), dY))
         db_hh = flush_tiny(xp, xp.sum(dY, axis=(0, 1)))
         return -self.s * dY, (db_hh, dW), (flush_tiny(xp, dh_next), *dcarry, dy_next)
+

@@ -32,7 +32,7 @@ from ..engine.module import Module, Parameter
 from ..engine.tensor import Tensor, no_grad
 from ._checks import one_of
 from .base import Cell
-from .fused import empty_like_steps, flush_tiny, previous_states, step_norm, sum_steps_matmul
+from .fused import Core, SequenceArgs, empty_like_steps, flush_tiny, previous_states, step_norm, sum_steps_matmul
 from .momentum import ADAM, HEAVY_BALL, NESTEROV, RMSPROP, InputMomentum, MomentumRule, nesterov_rule
 from .registry import register_cell
 
@@ -67,7 +67,7 @@ def initial_A(kind: str, H: int, rng):
     return a
 
 
-class OrthogonalCore:
+class OrthogonalCore(Core):
     """Raw-array loops of h_t = modReLU(D_t + h_{t-1} B), given the drive D (T, B, H).
 
     BPTT, with dh_t = dL/dh_t from the output plus dL/dh_t through step t+1, and g_t = 1[|z_t| + b > 0],
@@ -75,13 +75,12 @@ class OrthogonalCore:
         dz_t = dh_t * g_t * s_t^2,   dL/dh_{t-1} (through step t) = dz_t B^T,   dL/dD_t = dz_t,
         dL/dB = sum_t h_{t-1}^T dz_t,   dL/db = sum_t,batch dh_t * s_t * g_t = sum_t,batch dz_t * s_t.
     Values below smallest_normal / eps are flushed to zero in the backward (``flush_tiny``), as the compiled
-    kernels do (``kernels.modrelu_rnn_forward`` from x, ``momentum_modrelu_rnn_forward`` with the momentum rule
-    in the loop, ``modrelu_rnn_forward_drive`` from a drive).
+    kernels do (the fast path: ``kernels.modrelu_rnn_forward``, or ``momentum_modrelu_rnn_forward`` with the
+    momentum rule in the loop).
     """
 
     state_names = ("h",)
-    n_params = 2
-    has_kernel = True
+    fast_kinds = frozenset({None, "heavy_ball", "adam"})
 
     @staticmethod
     def modrelu(xp, z, b):
@@ -105,7 +104,7 @@ class OrthogonalCore:
         for t in range(Z.shape[0] - 1, -1, -1):
             dh = dhs[t, ...] + dh_next
             if norms is not None:
-                norms.append(step_norm(xp, dh))
+                norms.append(step_norm(dh))
             z = Z[t, ...]
             dz = flush_tiny(xp, xp.where((xp.abs(z) + b > 0) & (z != 0), dh, xp.zeros_like(dh)))
             dZ[t, ...] = dz
@@ -114,34 +113,24 @@ class OrthogonalCore:
         db = flush_tiny(xp, xp.sum(dZ * xp.sign(Z), axis=(0, 1)))
         return dZ, (dB, db), (flush_tiny(xp, dh_next),)
 
-    def kernel_forward(self, kernels, x, W_ih, b, params, states):
-        hs, cache = kernels.modrelu_rnn_forward(x, W_ih, params[0], b, params[1], states[0])
-        return hs, (hs[-1, ...],), cache
+    def fast_forward(self, kernels, a: SequenceArgs, rule, t0: int):
+        """The compiled pair (``kernels/rnn.py``, with a rule ``kernels/momentum_cores.py``): ((hs, h_T, *rule
+        finals), cache)."""
+        (B, b), (h0,) = a.params, a.states
+        if rule is None:
+            hs, cache = kernels.modrelu_rnn_forward(a.x, a.W_ih, B, a.b_ih, b, h0)
+            return (hs, hs[-1, ...]), cache
+        hs, vT, mT, cache = kernels.momentum_modrelu_rnn_forward(a.x, a.W_ih, a.b_ih, B, a.b_hh, b, h0,
+                                                                 **rule.kernel_arguments(t0, a))
+        return (hs, hs[-1, ...], *(vT, mT)[:len(rule.state_names)]), cache
 
-    def kernel_backward(self, kernels, cache, dhs, dfinals):
-        dx, dW_ih, dB, db_ih, db, dh0 = kernels.modrelu_rnn_backward(cache, dhs, dfinals[0])
-        return dx, dW_ih, db_ih, (dB, db), (dh0,)
-
-    def rule_kernel_forward(self, kernels, x, W_ih, b_ih, b_hh, params, states, rule_states, rule_arguments):
-        """The momentum orthogonal cells' kernel: rule and core in one time loop (as ``RNNCore``'s)."""
-        adam = len(rule_states) == 2
-        hs, vT, mT, cache = kernels.momentum_modrelu_rnn_forward(
-            x, W_ih, b_ih, params[0], b_hh, params[1], states[0], rule_states[0],
-            m0=rule_states[1] if adam else None, **rule_arguments)
-        return hs, (hs[-1, ...],), (vT, mT) if adam else (vT,), cache
-
-    def rule_kernel_backward(self, kernels, cache, dhs, dfinals, drule):
-        dx, dW_ih, db_ih, dB, db_hh, db, dh0, dv0, dm0 = kernels.momentum_modrelu_rnn_backward(
-            cache, dhs, dfinals[0], *drule)
-        return dx, dW_ih, db_ih, db_hh, (dB, db), (dh0,), (dv0,) if dm0 is None else (dv0, dm0)
-
-    def drive_kernel_forward(self, kernels, D, shift, params, states):
-        hs, cache = kernels.modrelu_rnn_forward_drive(D, params[0], shift, params[1], states[0], overwrite_drive=True)
-        return hs, (hs[-1, ...],), cache
-
-    def drive_kernel_backward(self, kernels, cache, dhs, dfinals):
-        dD, dB, db_hh, db, dh0 = kernels.modrelu_rnn_backward_drive(cache, dhs, dfinals[0])
-        return dD, db_hh, (dB, db), (dh0,)
+    def fast_backward(self, kernels, cache, rule, dhs, dcore, drule) -> SequenceArgs:
+        if rule is None:
+            dx, dW_ih, dB, db_ih, db, dh0 = kernels.modrelu_rnn_backward(cache, dhs, dcore[0])
+            return SequenceArgs(dx, dW_ih, db_ih, None, (dB, db), (dh0,))
+        dx, dW_ih, db_ih, dB, db_hh, db, dh0, dv0, dm0 = kernels.momentum_modrelu_rnn_backward(cache, dhs, dcore[0],
+                                                                                                *drule)
+        return SequenceArgs(dx, dW_ih, db_ih, db_hh, (dB, db), (dh0,), (dv0, dm0)[:len(rule.state_names)])
 
 
 @register_cell("orthogonal-rnn")
@@ -210,6 +199,9 @@ class OrthogonalRNN(Cell):
 
     def core_params(self) -> tuple:
         return (self.prepared_weight(), self.modrelu_bias)
+
+    def parameter_label(self, tensor, fallback: str) -> str:
+        return "B = base expm(A - A^T)" if tensor is self._B else super().parameter_label(tensor, fallback)
 
     def recur(self, drive, state):
         """h_t = modReLU(drive + h_{t-1} B), with B from the last ``prepare``."""

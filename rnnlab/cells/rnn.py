@@ -5,14 +5,14 @@ from ..engine import init, ops
 from ..engine.module import Parameter
 from ._checks import one_of
 from .base import Cell
-from .fused import empty_like_steps, flush_tiny, previous_states, step_norm, sum_steps_matmul
+from .fused import Core, SequenceArgs, empty_like_steps, flush_tiny, previous_states, step_norm, sum_steps_matmul
 from .registry import register_cell
 
 NONLINEARITIES = ("tanh", "relu")
 RECURRENT_INITS = ("uniform", "orthogonal", "identity")
 
 
-class RNNCore:
+class RNNCore(Core):
     """Raw-array loops of h_t = phi(D_t + h_{t-1} U), given the drive D (T, B, H) (D_t = x_t W_ih + b).
 
     BPTT: with dh_t = dL/dh_t from the output plus dL/dh_t through step t+1,
@@ -23,8 +23,7 @@ class RNNCore:
     """
 
     state_names = ("h",)
-    n_params = 1
-    has_kernel = True
+    fast_kinds = frozenset({None, "heavy_ball", "adam"})
 
     def __init__(self, nonlinearity: str):
         self.nonlinearity = nonlinearity
@@ -61,42 +60,30 @@ class RNNCore:
         for t in range(hs.shape[0] - 1, -1, -1):
             dh = dhs[t, ...] + dh_next
             if norms is not None:
-                norms.append(step_norm(xp, dh))
+                norms.append(step_norm(dh))
             dz = flush_tiny(xp, self.backprop_phi(xp, hs[t, ...], dh))
             dZ[t, ...] = dz
             dh_next = xp.matmul(dz, U.T)
         dU = flush_tiny(xp, sum_steps_matmul(xp, previous_states(xp, h0, hs), dZ))
         return dZ, (dU,), (flush_tiny(xp, dh_next),)
 
-    def kernel_forward(self, kernels, x, W_ih, b, params, states):
-        hs, cache = kernels.rnn_forward(x, W_ih, params[0], b, states[0], self.nonlinearity)
-        return hs, (hs[-1, ...],), cache
+    def fast_forward(self, kernels, a: SequenceArgs, rule, t0: int):
+        """The compiled pair (``kernels/rnn.py``; with a rule ``kernels/momentum_cores.py``, the rule in the time
+        loop; ``t0`` the step before the first): ((hs, h_T, *rule finals), cache)."""
+        if rule is None:
+            hs, cache = kernels.rnn_forward(a.x, a.W_ih, a.params[0], a.b_ih, a.states[0], self.nonlinearity)
+            return (hs, hs[-1, ...]), cache
+        hs, vT, mT, cache = kernels.momentum_rnn_forward(a.x, a.W_ih, a.b_ih, a.params[0], a.b_hh, a.states[0],
+                                                         nonlinearity=self.nonlinearity,
+                                                         **rule.kernel_arguments(t0, a))
+        return (hs, hs[-1, ...], *(vT, mT)[:len(rule.state_names)]), cache
 
-    def kernel_backward(self, kernels, cache, dhs, dfinals):
-        dx, dW_ih, dW_hh, db, dh0 = kernels.rnn_backward(cache, dhs, dfinals[0])
-        return dx, dW_ih, db, (dW_hh,), (dh0,)
-
-    def rule_kernel_forward(self, kernels, x, W_ih, b_ih, b_hh, params, states, rule_states, rule_arguments):
-        """The momentum RNNs' kernel: rule and core in one time loop. Returns (hs, finals, rule_finals, cache)."""
-        adam = len(rule_states) == 2
-        hs, vT, mT, cache = kernels.momentum_rnn_forward(
-            x, W_ih, b_ih, params[0], b_hh, states[0], rule_states[0], m0=rule_states[1] if adam else None,
-            nonlinearity=self.nonlinearity, **rule_arguments)
-        return hs, (hs[-1, ...],), (vT, mT) if adam else (vT,), cache
-
-    def rule_kernel_backward(self, kernels, cache, dhs, dfinals, drule):
-        """Returns (dx, dW_ih, db_ih, db_hh, dparams, dstates, drule_states)."""
-        dx, dW_ih, db_ih, dW_hh, db_hh, dh0, dv0, dm0 = kernels.momentum_rnn_backward(cache, dhs, dfinals[0], *drule)
-        return dx, dW_ih, db_ih, db_hh, (dW_hh,), (dh0,), (dv0,) if dm0 is None else (dv0, dm0)
-
-    def drive_kernel_forward(self, kernels, D, shift, params, states):
-        hs, cache = kernels.rnn_forward_drive(D, params[0], shift, states[0], self.nonlinearity,
-                                            overwrite_drive=True)
-        return hs, (hs[-1, ...],), cache
-
-    def drive_kernel_backward(self, kernels, cache, dhs, dfinals):
-        dD, dW_hh, db, dh0 = kernels.rnn_backward_drive(cache, dhs, dfinals[0])
-        return dD, db, (dW_hh,), (dh0,)
+    def fast_backward(self, kernels, cache, rule, dhs, dcore, drule) -> SequenceArgs:
+        if rule is None:
+            dx, dW_ih, dW_hh, db, dh0 = kernels.rnn_backward(cache, dhs, dcore[0])
+            return SequenceArgs(dx, dW_ih, db, None, (dW_hh,), (dh0,))
+        dx, dW_ih, db_ih, dW_hh, db_hh, dh0, dv0, dm0 = kernels.momentum_rnn_backward(cache, dhs, dcore[0], *drule)
+        return SequenceArgs(dx, dW_ih, db_ih, db_hh, (dW_hh,), (dh0,), (dv0, dm0)[:len(rule.state_names)])
 
 
 def recurrent_weight(kind: str, H: int, rng):

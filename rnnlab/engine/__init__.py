@@ -6,4 +6,5 @@ from .errors import EngineError, FunctionError, TensorDataError
 from .function import Function
 from .tensor import Tensor, enable_grad, no_grad
 
+ops.attach_tensor_methods()     # Tensor's operators come from ops, which imports tensor: attached here
 host_memory.keep_freed_memory()

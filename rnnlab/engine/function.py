@@ -37,6 +37,13 @@ class Function:
     output_specs = None
     released = False    # set once backward has run and the node has dropped what it held
     name: str | None = None
+    input_names: tuple | None = None    # names of the inputs for error messages (default: their positions)
+
+    def input_label(self, k: int, x) -> str:
+        """How errors name input ``k`` (Tensor ``x``): ``weight_hh (3, 12)`` when named, else ``input k``."""
+        if self.input_names is None:
+            return f"input {k}"
+        return f"{self.input_names[k]} {tuple(x.shape)}"
 
     def __call__(self, *inputs):
         """Run ``forward`` on the inputs' arrays; record this node when a gradient will be wanted.

@@ -22,11 +22,12 @@ class GradcheckError(AssertionError):
 
 
 def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              fast: bool = False, raise_exception: bool = True, seed: int = 0) -> bool:
+              fast: bool = False, raise_exception: bool = True, seed: int = 0, names=None) -> bool:
     """Compare ``backward()`` with central differences for every input of ``fn`` that requires grad.
 
     ``fn(*inputs)`` returns a Tensor or a tuple of Tensors; ``inputs`` are Tensors (those with
     ``requires_grad=True`` and a float64 dtype are checked; others are passed through unchanged).
+    ``names``: one name per input for the messages (``weight_hh (3, 12)``); default ``input i (shape ...)``.
     Returns True; on a mismatch raises :class:`GradcheckError` naming the input, the worst index, the
     numeric and analytic values and the largest absolute and relative errors (or returns False when
     ``raise_exception=False``).
@@ -94,19 +95,20 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
         if bad.any():
             if not raise_exception:
                 return False
-            raise GradcheckError(_report(i, t, numeric, analytic, err, fast))
+            label = f"input {i} (shape {t.shape})" if names is None else f"{names[i]} {tuple(t.shape)}"
+            raise GradcheckError(_report(label, numeric, analytic, err, fast))
     return True
 
 
-def _report(i, t, numeric, analytic, err, fast) -> str:
+def _report(label, numeric, analytic, err, fast) -> str:
     host = backend.host
     rel = err / host.maximum(host.abs(numeric), 1e-300)
     if fast:
-        return (f"gradcheck: input {i} (shape {t.shape}) fails along a random direction u: "
+        return (f"gradcheck: {label} fails along a random direction u: "
                 f"numeric v^T J u = {float(numeric):.10g} vs analytic {float(analytic):.10g}; "
                 f"abs error {float(err):.3g}, rel error {float(rel):.3g}")
     worst = host.unravel_index(int(err.argmax()), err.shape) if err.ndim else ()
-    return (f"gradcheck: input {i} (shape {t.shape}) has a wrong gradient; worst index {tuple(int(w) for w in worst)}: "
+    return (f"gradcheck: {label} has a wrong gradient; worst index {tuple(int(w) for w in worst)}: "
             f"numeric {float(numeric[worst]):.10g} vs analytic {float(analytic[worst]):.10g}; "
             f"max abs error {float(err.max()):.3g}, max rel error {float(rel.max()):.3g}")
 

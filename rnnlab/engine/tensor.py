@@ -296,7 +296,7 @@ def _walk(roots, retain_graph, observe, deliver, compute, op) -> None:
 def _wrong_shape(f, inputs, gxs, x, gx) -> FunctionError:
     k = next(k for k, (a, b) in enumerate(zip(inputs, gxs)) if a is x and b is gx)
     got = f"shape {tuple(gx.shape)}" if hasattr(gx, "shape") else f"a {type(gx).__name__}"
-    return FunctionError(f"{type(f).__name__}.backward: the gradient for input {k} has {got}, expected that "
+    return FunctionError(f"{type(f).__name__}.backward: the gradient for {f.input_label(k, x)} has {got}, expected that "
                          f"input's shape {tuple(x.data.shape)} (a broadcasting operation sums its gradient "
                          "back to the input's shape)")
 
@@ -376,5 +376,3 @@ def as_tensor(x, like=None) -> Tensor:
         return Tensor.wrap(backend.asarray(_from_python(x), like=like), False)
     return Tensor(x)
 
-
-from . import ops as _ops  # noqa: E402,F401  (attaches the operators to Tensor)

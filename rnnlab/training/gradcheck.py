@@ -8,16 +8,23 @@ finite differences in float64; one line per quantity reports the check. The path
 * ``composed``: the cell's step from engine operations, unrolled; autodiff does BPTT;
 * ``loop``: the fused sequence with its readable per-step loop and hand-written BPTT (kernels switched off);
 * ``kernel``: the fused sequence with the compiled kernels (numpy backend, numba installed, cells whose
-  core or momentum rule has one); reported as absent otherwise.
+  core declares a compiled path for the cell's momentum rule); reported as absent otherwise.
+
+Each fused path prints the path ``rnnlab.cells.fused.choose_path`` picks and why. Each row names the
+quantity: ``x``, the initial states (``h0``, ``c0``, ``v0``, ...) and the parameters by attribute name
+(``weight_hh``, ``alpha``, ...), with their shapes; a gradient that breaks the Function contract
+(:class:`~rnnlab.engine.errors.FunctionError`) is a FAILED row too.
 """
 from __future__ import annotations
 
+import contextlib
 from types import SimpleNamespace
 
 from ..cells import kernels as kernel_switch
-from ..cells.fused import kernels_in_use
+from ..cells.fused import choose_path
 from ..cells.registry import cell_class
 from ..engine import backend, init
+from ..engine.errors import FunctionError
 from ..engine.gradcheck import GradcheckError, gradcheck
 from ..engine.tensor import Tensor
 from .config import ConfigError
@@ -51,15 +58,16 @@ def check_cell(name: str, steps: int = 4, batch: int = 2, hidden: int = 3, fused
         results = {}
         for path in chosen:
             rnn, x, state = _build(name, path, steps, batch, hidden, seed, input_size)
-            absent = _kernel_absent(rnn) if path == "kernel" else None
-            if absent:
-                out(f"  path {path}: not checked ({absent})")
+            if path == "composed":
+                out(f"  path {path} ({DESCRIPTIONS[path]})")
+                results[path] = _check_path(rnn, x, state, out)
                 continue
-            out(f"  path {path} ({DESCRIPTIONS[path]})")
-            if path == "loop":
-                with kernel_switch.disabled():
-                    results[path] = _check_path(rnn, x, state, out)
-            else:
+            with kernel_switch.disabled() if path == "loop" else _nothing():
+                chosen = _chosen(rnn)
+                if path == "kernel" and not chosen.fast:
+                    out(f"  path {path}: not checked ({chosen.reason})")
+                    continue
+                out(f"  path {path} ({DESCRIPTIONS[path]}): runs '{chosen.name}': {chosen.reason}")
                 results[path] = _check_path(rnn, x, state, out)
         ok = all(results.values())
         summary = ", ".join(f"{p} {'ok' if r else 'FAILED'}" for p, r in results.items())
@@ -67,6 +75,11 @@ def check_cell(name: str, steps: int = 4, batch: int = 2, hidden: int = 3, fused
         return ok
     finally:
         backend.set_default_dtype(previous)
+
+
+@contextlib.contextmanager
+def _nothing():
+    yield
 
 
 def _paths(paths, fused: bool, kernels: bool) -> tuple:
@@ -98,23 +111,14 @@ def _build(name, path, steps, batch, hidden, seed, input_size):
     return rnn, x, tuple(state)
 
 
-def _kernel_absent(rnn) -> str:
-    """Why the kernel path does not run for this stack ('' when it does)."""
-    xp = backend.get_namespace(rnn.cells[0].weight_ih.data)
-    if not backend.is_numpy(xp):
-        return "the compiled kernels are the numpy backend's; this backend runs the loop"
-    if not kernel_switch.available():
-        return f"compiled kernels unavailable: {kernel_switch.unavailable_reason()}"
-    if kernels_in_use(xp) is None:
-        return f"kernels switched off ({kernel_switch.ENV_SWITCH}=0 or kernels.disabled())"
+def _chosen(rnn):
+    """What the fused path will run for the stack's cell: :func:`rnnlab.cells.fused.choose_path`'s answer."""
     cell = rnn.cells[0]
-    if not getattr(cell.core, "has_kernel", False) and cell.rule is None:
-        return f"{type(cell).__name__} has no compiled kernel"
-    return ""
+    return choose_path(cell.core, cell.rule, backend.get_namespace(cell.weight_ih.data))
 
 
 def _check_path(rnn, x, state, out) -> bool:
-    names = [f"{state_name} initial" for state_name in rnn.cells[0].state_names]
+    names = [f"{state_name}0" for state_name in rnn.cells[0].state_names]
     names += [n.split(".")[-1] for n, _ in rnn.named_parameters()]
     params = rnn.parameters()
 
@@ -123,14 +127,15 @@ def _check_path(rnn, x, state, out) -> bool:
         return (outputs, *final[0])
 
     inputs = [x, *state, *params]
+    labels = ["x", *names]
     ok = True
     for label, target in zip(["input x", *names], inputs):
         for t in inputs:
             t.requires_grad = t is target
         try:
-            gradcheck(fn, inputs, atol=1e-6, rtol=1e-5)
+            gradcheck(fn, inputs, atol=1e-6, rtol=1e-5, names=labels)
             out(f"    {label:<14} {str(tuple(target.shape)):<12} ok")
-        except GradcheckError as exc:
+        except (GradcheckError, FunctionError) as exc:
             ok = False
             out(f"    {label:<14} {str(tuple(target.shape)):<12} FAILED: {exc}")
     for t in inputs:

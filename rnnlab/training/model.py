@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from .. import cells as cells_pkg
 from ..cells.registry import CELLS, cell_class, cell_hyperparameters
-from ..engine import ops
 from ..engine.layers import Embedding, Linear
 from ..engine.module import Module
 
@@ -92,13 +91,6 @@ class SequenceModel(Module):
     def forward(self, x, state=None, t0: int = 0, record_grad_norms: bool = False):
         outputs, state = self.rnn(self.inputs(x), state, t0=t0, record_grad_norms=record_grad_norms)
         return self.readout(outputs), state
-
-
-def task_loss(task, y, target):
-    """The task's training loss: MSE for regression, mean softmax cross-entropy for classes."""
-    if task.loss == "mse":
-        return ops.mse_loss(y, target)
-    return ops.cross_entropy(y, target)
 
 
 def trivialization_for(model, rebase_every: int):

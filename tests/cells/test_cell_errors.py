@@ -153,3 +153,25 @@ def test_a_cell_subclass_without_a_core_says_to_set_one(backend_name, fused):
 def test_a_cell_subclass_without_a_path_says_what_to_implement(backend_name, fused, match):
     with pytest.raises(NotImplementedError, match=match):
         C.Recurrent(_NoPaths(2, 3, rng=0), fused=fused)(_x((3, 1, 2)))
+
+
+@pytest.mark.parametrize("which", ["weight_hh", "h0"])
+def test_a_wrong_gradient_shape_from_a_core_is_named_by_its_parameter_or_state(which, backend_name, float64):
+    """The fused backward's shape error names what the gradient is for (the attribute, or the initial state),
+    not a position; a subclass with no fast_kinds runs its own (here broken) loop on every backend."""
+    from rnnlab.cells.rnn import RNNCore
+
+    class WrongShape(RNNCore):
+        def backward(self, xp, cache, dhs, dfinals, norms=None):
+            dZ, (dU,), (dh0,) = super().backward(xp, cache, dhs, dfinals, norms)
+            if which == "weight_hh":
+                return dZ, (dU[:, :1],), (dh0,)
+            return dZ, (dU,), (dh0[:, :1],)
+
+    cell = C.RNN(2, 3, rng=0)
+    cell.core = WrongShape("tanh")
+    x = rnnlab.Tensor(np.ones((4, 2, 2)), requires_grad=True)
+    out, _ = C.Recurrent(cell, fused=True)(x, ((rnnlab.Tensor(np.zeros((2, 3)), requires_grad=True),),))
+    expected = r"weight_hh \(3, 3\)" if which == "weight_hh" else r"h0 \(2, 3\)"
+    with pytest.raises(rnnlab.engine.errors.FunctionError, match=rf"the gradient for {expected} has shape"):
+        out.sum().backward()

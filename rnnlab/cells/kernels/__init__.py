@@ -11,29 +11,23 @@ makes every cell run its readable per-step loop instead (``fused.py`` and the co
 ``gru.py``, ``indrnn.py``, ``momentum_rules.py``), so that whoever edits a loop runs the code they edited.
 ``rnnlab train --no-kernels`` and ``rnnlab gradcheck --no-kernels`` use it.
 
-Contract (NumPy arrays in and out, float32 or float64, one dtype for all, time-major). Two kinds of entry:
-from the input x (the projection x_t W_ih + b inside the kernel), and from a precomputed *drive*
-D (T, B, G) that stands for x_t W_ih + b_ih (the momentum cells' v_t, the GRU's and IndRNN's projection):
+Contract (NumPy arrays in and out, float32 or float64, one dtype for all, time-major). Every entry starts from
+the input x (the projection x_t W_ih + b inside the kernel); the cores' ``fast_forward`` / ``fast_backward``
+(in ``lstm.py``, ``rnn.py``, ... one folder up) are their only callers:
 
 * ``lstm_forward(x, W_ih, W_hh, b, h0, c0) -> (hs, c_T, cache)``: x (T, B, D), W_ih (D, 4H), W_hh (H, 4H),
   b (4H,), h0 and c0 (B, H); gate order i, f, g, o; c_t = f c_{t-1} + i g, h_t = o tanh(c_t); hs (T, B, H).
 * ``lstm_backward(cache, dhs, dhT, dcT) -> (dx, dW_ih, dW_hh, db, dh0, dc0)``: dhs (T, B, H) = dL/dhs,
   dhT and dcT (B, H) gradients of the final h and c; any of the three may be None (zero).
-* ``lstm_forward_drive(D, W_hh, b, h0, c0)`` / ``lstm_backward_drive(cache, dhs, dhT, dcT) -> (dD, dW_hh,
-  db, dh0, dc0)``: the same with z_t = D_t + h_{t-1} W_hh + b.
 * ``rnn_forward(x, W_ih, W_hh, b, h0, nonlinearity) -> (hs, cache)``: h_t = phi(x_t W_ih + h_{t-1} W_hh + b),
-  phi 'tanh' or 'relu'; ``rnn_backward(cache, dhs, dhT) -> (dx, dW_ih, dW_hh, db, dh0)``;
-  ``rnn_forward_drive(D, W_hh, b, h0, nonlinearity)`` / ``rnn_backward_drive -> (dD, dW_hh, db, dh0)``.
+  phi 'tanh' or 'relu'; ``rnn_backward(cache, dhs, dhT) -> (dx, dW_ih, dW_hh, db, dh0)``.
 * ``modrelu_rnn_forward(x, W_ih, W_hh, b, c, h0) -> (hs, cache)`` / ``modrelu_rnn_backward(cache, dhs, dhT)
   -> (dx, dW_ih, dW_hh, db, dc, dh0)``: the orthogonal RNNs' cell, h_t = modReLU(x_t W_ih + b + h_{t-1} W_hh)
-  with modReLU(z) = sign(z) relu(|z| + c), c (H,); ``modrelu_rnn_forward_drive(D, W_hh, b, c, h0)`` /
-  ``modrelu_rnn_backward_drive -> (dD, dW_hh, db, dc, dh0)`` the same from a drive.
-* ``gru_forward(D, W_hh, b_hh, h0) -> (hs, cache)`` / ``gru_backward(cache, dhs, dhT) -> (dD, dW_hh, db_hh,
-  dh0)``: PyTorch's GRU, gate order r, z, n, D (T, B, 3H); ``gru_forward_input(x, W_ih, b_ih, W_hh, b_hh, h0)``
-  / ``gru_backward_input(cache, dhs, dhT) -> (dx, dW_ih, db_ih, dW_hh, db_hh, dh0)`` the same from x.
-* ``indrnn_forward(D, u, h0) -> (hs, cache)`` / ``indrnn_backward(cache, dhs, dhT) -> (dD, du, dh0)``:
-  h_t = relu(D_t + u h_{t-1}), u (H,); ``indrnn_forward_input(x, W_ih, b, u, h0)`` / ``indrnn_backward_input(
-  cache, dhs, dhT) -> (dx, dW_ih, db, du, dh0)`` the same from x, D_t = x_t W_ih + b.
+  with modReLU(z) = sign(z) relu(|z| + c), c (H,).
+* ``gru_forward_input(x, W_ih, b_ih, W_hh, b_hh, h0) -> (hs, cache)`` / ``gru_backward_input(cache, dhs, dhT)
+  -> (dx, dW_ih, db_ih, dW_hh, db_hh, dh0)``: PyTorch's GRU, gate order r, z, n.
+* ``indrnn_forward_input(x, W_ih, b, u, h0) -> (hs, cache)`` / ``indrnn_backward_input(cache, dhs, dhT) ->
+  (dx, dW_ih, db, du, dh0)``: h_t = relu(x_t W_ih + b + u h_{t-1}), u (H,).
 * ``momentum_lstm_forward(x, W_ih, b_ih, W_hh, b_hh, h0, c0, v0, mus, s, m0=None, beta, eps) -> (hs, c_T,
   v_T, m_T, cache)`` / ``momentum_lstm_backward(cache, dhs, dhT, dcT, dvT, dmT=None) -> (dx, dW_ih, db_ih,
   dW_hh, db_hh, dh0, dc0, dv0, dm0)``: the momentum LSTMs (heavy ball, or Adam when m0 is given) with the
@@ -43,9 +37,6 @@ D (T, B, G) that stands for x_t W_ih + b_ih (the momentum cells' v_t, the GRU's 
   the same around the plain RNN (the momentum RNNs). ``momentum_modrelu_rnn_forward(x, W_ih, b_ih, W_hh, b_hh,
   c, h0, v0, mus, s, m0=None, beta, eps)`` / ``momentum_modrelu_rnn_backward(...) -> (dx, dW_ih, db_ih, dW_hh,
   db_hh, dc, dh0, dv0, dm0)``: the same around the modReLU core (the momentum orthogonal RNNs).
-* ``heavy_ball_scan(A, mus, s, v0) -> (V, v_T)`` / ``heavy_ball_scan_backward(mus, s, dV, dvT) -> (dA, dv0)``
-  and ``adam_scan(A, mu, s, beta, eps, v0, m0) -> (out, v_T, m_T, cache)`` / ``adam_scan_backward(cache,
-  dout, dvT, dmT) -> (dA, dv0, dm0)``: the momentum rules of ``rnnlab.cells.momentum_rules`` over A (T, B, G).
 
 Caches are not modified by a backward pass, so one may serve several. The returned ``hs`` is read-only (the
 cache holds it). float64 results equal a plain NumPy evaluation of the same equations to rounding; float32
@@ -58,18 +49,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import importlib
 import os
 
-__all__ = ["adam_scan", "adam_scan_backward", "available", "disabled", "enabled", "gru_backward",
-           "gru_backward_input", "gru_forward", "gru_forward_input", "heavy_ball_scan",
-           "heavy_ball_scan_backward", "indrnn_backward", "indrnn_backward_input", "indrnn_forward",
-           "indrnn_forward_input", "lstm_backward", "lstm_backward_drive", "lstm_forward",
-           "lstm_forward_drive", "modrelu_rnn_backward", "modrelu_rnn_backward_drive", "modrelu_rnn_forward",
-           "modrelu_rnn_forward_drive", "momentum_lstm_backward", "momentum_lstm_forward",
-           "momentum_modrelu_rnn_backward", "momentum_modrelu_rnn_forward", "momentum_rnn_backward",
-           "momentum_rnn_forward", "rnn_backward", "rnn_backward_drive", "rnn_forward", "rnn_forward_drive",
-           "unavailable_reason"]
+__all__ = ["available", "disabled", "enabled", "gru_backward_input", "gru_forward_input", "indrnn_backward_input",
+           "indrnn_forward_input", "lstm_backward", "lstm_forward", "modrelu_rnn_backward", "modrelu_rnn_forward",
+           "momentum_lstm_backward", "momentum_lstm_forward", "momentum_modrelu_rnn_backward",
+           "momentum_modrelu_rnn_forward", "momentum_rnn_backward", "momentum_rnn_forward", "rnn_backward",
+           "rnn_forward", "unavailable_reason"]
 
 ENV_SWITCH = "RNNLAB_KERNELS"
 """The environment variable that switches the kernels off when set to 0 (1 or unset: on)."""
@@ -119,51 +105,23 @@ def disabled():
         _off.reset(token)
 
 
-def _require(fn: str) -> None:
-    if not available():
-        raise RuntimeError(f"rnnlab.cells.kernels.{fn}: the compiled kernels need numba, which is not usable "
-                           f"here ({_status['reason']}); pip install 'rnnlab[fast]', or use the cells' "
-                           "own loop (check kernels.available() first)")
+try:    # numba is optional (rnnlab[fast]): without it these names are absent and available() is False
+    from .gru import gru_backward_input, gru_forward_input
+    from .indrnn import indrnn_backward_input, indrnn_forward_input
+    from .lstm import lstm_backward, lstm_forward
+    from .momentum_cores import (momentum_lstm_backward, momentum_lstm_forward, momentum_modrelu_rnn_backward,
+                                 momentum_modrelu_rnn_forward, momentum_rnn_backward, momentum_rnn_forward)
+    from .rnn import modrelu_rnn_backward, modrelu_rnn_forward, rnn_backward, rnn_forward
+except ImportError as _error:     # each entry then says how to get numba
+    _missing = f"{type(_error).__name__}: {_error}"
 
+    def _needs_numba(name: str):
+        def entry(*args, **kwargs):
+            raise RuntimeError(f"rnnlab.cells.kernels.{name}: the compiled kernels need numba, which is not usable "
+                               f"here ({_missing}); pip install 'rnnlab[fast]', or use "
+                               "the cells' own loop (check kernels.available() first)")
+        entry.__name__ = name
+        return entry
 
-def _entry(module: str, name: str):
-    """The public ``name``: checks that numba is usable, then calls ``module.name`` (imported on first use)."""
-    def run(*args, **kwargs):
-        _require(name)
-        return getattr(importlib.import_module(f"{__name__}.{module}"), name)(*args, **kwargs)
-
-    run.__name__ = run.__qualname__ = name
-    run.__doc__ = f"See :func:`rnnlab.cells.kernels.{module}.{name}` (equations, shapes, errors)."
-    return run
-
-
-lstm_forward = _entry("lstm", "lstm_forward")
-lstm_backward = _entry("lstm", "lstm_backward")
-lstm_forward_drive = _entry("lstm", "lstm_forward_drive")
-lstm_backward_drive = _entry("lstm", "lstm_backward_drive")
-rnn_forward = _entry("rnn", "rnn_forward")
-rnn_backward = _entry("rnn", "rnn_backward")
-rnn_forward_drive = _entry("rnn", "rnn_forward_drive")
-rnn_backward_drive = _entry("rnn", "rnn_backward_drive")
-modrelu_rnn_forward = _entry("rnn", "modrelu_rnn_forward")
-modrelu_rnn_backward = _entry("rnn", "modrelu_rnn_backward")
-modrelu_rnn_forward_drive = _entry("rnn", "modrelu_rnn_forward_drive")
-modrelu_rnn_backward_drive = _entry("rnn", "modrelu_rnn_backward_drive")
-gru_forward = _entry("gru", "gru_forward")
-gru_backward = _entry("gru", "gru_backward")
-gru_forward_input = _entry("gru", "gru_forward_input")
-gru_backward_input = _entry("gru", "gru_backward_input")
-indrnn_forward = _entry("indrnn", "indrnn_forward")
-indrnn_backward = _entry("indrnn", "indrnn_backward")
-indrnn_forward_input = _entry("indrnn", "indrnn_forward_input")
-indrnn_backward_input = _entry("indrnn", "indrnn_backward_input")
-momentum_lstm_forward = _entry("momentum_cores", "momentum_lstm_forward")
-momentum_lstm_backward = _entry("momentum_cores", "momentum_lstm_backward")
-momentum_rnn_forward = _entry("momentum_cores", "momentum_rnn_forward")
-momentum_rnn_backward = _entry("momentum_cores", "momentum_rnn_backward")
-momentum_modrelu_rnn_forward = _entry("momentum_cores", "momentum_modrelu_rnn_forward")
-momentum_modrelu_rnn_backward = _entry("momentum_cores", "momentum_modrelu_rnn_backward")
-heavy_ball_scan = _entry("momentum", "heavy_ball_scan")
-heavy_ball_scan_backward = _entry("momentum", "heavy_ball_scan_backward")
-adam_scan = _entry("momentum", "adam_scan")
-adam_scan_backward = _entry("momentum", "adam_scan_backward")
+    for _name in __all__:
+        globals().setdefault(_name, _needs_numba(_name))

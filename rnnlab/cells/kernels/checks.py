@@ -102,19 +102,12 @@ def output_gradient(fn: str, name: str, g, shape: tuple, dtype, layout: str):
     return g
 
 
-def cache_of(fn: str, cache, kind: type, family: str, drive: bool | None = None,
-             suffixes: tuple = ("_drive", "")):
-    """Refuse a cache that is not a ``kind`` from ``{family}_forward``; with ``drive`` given, also one from the
-    other entry (a cache whose x is None is a drive entry's), naming the backward that takes it. ``suffixes``:
-    the names' endings of the (drive, input) entries, ``_drive`` and none for the LSTM and RNN, none and
-    ``_input`` for the GRU and IndRNN."""
+def cache_of(fn: str, cache, kind: type, family: str, suffixes: tuple = ("", "")):
+    """Refuse a cache that is not a ``kind`` from ``{family}_forward`` (``suffixes[1]``: the forward's name
+    ending, ``_input`` for the GRU and IndRNN)."""
     if not isinstance(cache, kind):
-        suffix = suffixes[0] if drive else suffixes[1] if drive is not None else ""
-        raise TypeError(f"{fn}: cache must be the {kind.__name__} that {family}_forward{suffix} returned, got "
+        raise TypeError(f"{fn}: cache must be the {kind.__name__} that {family}_forward{suffixes[1]} returned, got "
                         f"{type(cache).__name__}")
-    if drive is not None and (cache.x is None) != drive:
-        made = suffixes[0] if cache.x is None else suffixes[1]
-        raise TypeError(f"{fn}: this cache is from {family}_forward{made}; pass it to {family}_backward{made}")
     return cache
 
 

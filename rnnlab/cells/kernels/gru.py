@@ -1,7 +1,7 @@
 """The GRU sequence kernel (PyTorch's convention: gate order r, z, n; the reset applied after W_hn), forward
 and BPTT, with per-step pointwise work compiled by numba and the matrix products left to BLAS.
 
-Given the drive D (T, B, 3H) (D_t = x_t W_ih + b_ih, hoisted out of the loop by the caller), blocks [r | z | n]:
+With the drive D (T, B, 3H) (D_t = x_t W_ih + b_ih, the projection hoisted out of the loop), blocks [r | z | n]:
 
     e_t = h_{t-1} W_hh + b_hh                                  (B, 3H), blocks [e_r | e_z | e_n]
     r = sigma(D_r + e_r),  z = sigma(D_z + e_z),  n = tanh(D_n + r * e_n)
@@ -14,8 +14,7 @@ BPTT, from t = T-1 down to 0, with dh_t = dL/dh_t from the outputs + dz... of st
     dh_{t-1} = dh_t z + dE_t W_hh^T;   dW_hh = sum_t h_{t-1}^T dE_t (one GEMM after the loop);
     db_hh = sum_{t,b} dE_t
 
-Two entries: from the drive D (the momentum-free GRU of any input, the fused path's 'drive kernel') and from
-the input x (``gru_forward_input``: D_t = x_t W_ih + b_ih inside, dx, dW_ih, db_ih out).
+One entry, from the input x (``gru_forward_input``: D_t = x_t W_ih + b_ih inside, dx, dW_ih, db_ih out).
 
 Speed: one GEMM and one compiled pointwise kernel per step, forward and backward; from x the projection is
 one GEMM before the loop, or, when D = 1, a multiply fused into the step (and its gradients into the
@@ -90,8 +89,7 @@ def gru_step_backward(dh_out, dh_rec, carry, act, e_n, h_prev, dd, de, db, thres
 
 
 class GRUCache:
-    """What the backward passes need: W_hh, h0, the gates (T, B, 3H) = [r, z, n], e_n (T, B, H), hs, and for
-    the input entry x and W_ih (None for the drive entry)."""
+    """What the backward pass needs: x, W_ih, W_hh, h0, the gates (T, B, 3H) = [r, z, n], e_n (T, B, H), hs."""
 
     __slots__ = ("W_hh", "W_ih", "act", "e_n", "h0", "hs", "x", "__weakref__")
 
@@ -99,26 +97,11 @@ class GRUCache:
         self.x, self.W_ih, self.W_hh, self.h0, self.act, self.e_n, self.hs = x, W_ih, W_hh, h0, act, e_n, hs
 
 
-def gru_forward(D, W_hh, b_hh, h0, overwrite_drive=False):
-    """Run the GRU over the drive D (T, B, 3H): W_hh (H, 3H), b_hh (3H,), h0 (B, H). ``overwrite_drive``: D is
-    the caller's private buffer, which then holds the gates.
-
-    Returns (hs, cache): hs (T, B, H) every h_t (read-only: the cache holds it), and the cache for
-    :func:`gru_backward`.
-    """
-    D, W_hh, b_hh, states = checks.drive_inputs("gru_forward", 3, D, W_hh, b_hh, {"h0": h0})
-    if b_hh is None:
-        raise TypeError("gru_forward: b_hh must be a NumPy array (3H,), got None")
-    T, B, G = D.shape
-    act = D if overwrite_drive else np.empty((T, B, G), D.dtype)
-    zeros = np.zeros(G, D.dtype)
-    return _forward(D, np.zeros((T, 1), D.dtype), zeros, False, zeros, None, None, W_hh, b_hh, states["h0"], act)
-
-
 def gru_forward_input(x, W_ih, b_ih, W_hh, b_hh, h0):
     """Run the GRU over the input x (T, B, D): W_ih (D, 3H), b_ih (3H,), W_hh (H, 3H), b_hh (3H,), h0 (B, H).
 
-    Returns (hs, cache) as :func:`gru_forward`; the cache is for :func:`gru_backward_input`.
+    Returns (hs, cache): hs (T, B, H) every h_t (read-only: the cache holds it), and the cache for
+    :func:`gru_backward_input`.
     """
     fn = "gru_forward_input"
     x, W_ih, W_hh, b_hh, states = checks.sequence_inputs(fn, 3, x, W_ih, W_hh, b_hh, {"h0": h0})
@@ -148,24 +131,16 @@ def _forward(d, x_rows, w, fuse, b_ih, x, W_ih, W_hh, b_hh, h0, act):
     return read_only(hs), GRUCache(x, W_ih, W_hh, h0, act, e_n, hs)
 
 
-def gru_backward(cache, dhs, dhT):
-    """BPTT through the sequence: dhs (T, B, H) = dL/dh_t from the outputs, dhT (B, H) (None: zero).
-
-    Returns (dD (T, B, 3H), dW_hh (H, 3H), db_hh (3H,), dh0 (B, H)), flushed below ``flush_threshold``.
-    """
-    return _backward("gru_backward", cache, dhs, dhT, drive=True)
-
-
 def gru_backward_input(cache, dhs, dhT):
     """BPTT of :func:`gru_forward_input`: returns (dx (T, B, D), dW_ih, db_ih, dW_hh, db_hh, dh0), flushed."""
-    return _backward("gru_backward_input", cache, dhs, dhT, drive=False)
+    return _backward("gru_backward_input", cache, dhs, dhT)
 
 
-def _backward(fn, cache, dhs, dhT, drive):
-    checks.cache_of(fn, cache, GRUCache, "gru", drive, suffixes=("", "_input"))
+def _backward(fn, cache, dhs, dhT):
+    checks.cache_of(fn, cache, GRUCache, "gru", suffixes=("", "_input"))
     x, W_ih, W_hh, hs, h0 = cache.x, cache.W_ih, cache.W_hh, cache.hs, cache.h0
     T, B, H = hs.shape
-    D = 0 if drive else x.shape[2]
+    D = x.shape[2]
     G = 3 * H
     dtype = hs.dtype
     dhs, carry = checks.incoming(fn, T, B, H, dtype, dhs, dhT=dhT)
@@ -173,7 +148,7 @@ def _backward(fn, cache, dhs, dhT, drive):
     dh_rec = np.zeros((B, H), dtype)
     zeros = np.zeros((B, H), dtype)
     n_chunk = min(T, CHUNK)
-    dD = np.empty((T if drive else n_chunk, B, G), dtype)     # the drive entry returns every dD_t
+    dD = np.empty((n_chunk, B, G), dtype)
     dE = np.empty((n_chunk, B, G), dtype)
     db, db_ih = np.zeros(G, dtype), np.zeros(G, dtype)
     dW_hh, dW_ih = np.zeros((H, G), dtype), np.zeros((D, G), dtype)
@@ -183,26 +158,21 @@ def _backward(fn, cache, dhs, dhT, drive):
     x_rows, w, dx_rows, dw = ((x.reshape(T, B), W_ih[0], dx.reshape(T, B), dW_ih[0]) if fuse
                               else (np.zeros((T, 1), dtype), db_ih, np.zeros((T, 1), dtype), db_ih))
     W_hh_T = np.ascontiguousarray(W_hh.T)
-    W_ih_T = None if drive else np.ascontiguousarray(W_ih.T)
+    W_ih_T = np.ascontiguousarray(W_ih.T)
     for t1 in range(T, 0, -CHUNK):
         t0 = max(t1 - CHUNK, 0)
-        base = 0 if drive else t0
         for t in range(t1 - 1, t0 - 1, -1):
             h_prev = hs[t - 1] if t > 0 else h0
             gru_step_backward(zeros if dhs is None else dhs[t], dh_rec, carry, cache.act[t], cache.e_n[t], h_prev,
-                              dD[t - base], dE[t - t0], db, threshold, fuse, x_rows[t], w, dx_rows[t], dw, db_ih)
+                              dD[t - t0], dE[t - t0], db, threshold, fuse, x_rows[t], w, dx_rows[t], dw, db_ih)
             np.matmul(dE[t - t0], W_hh_T, out=dh_rec)
         n = t1 - t0
         add_matmul(dW_hh, dW_part[:H], previous_rows(hs, t0 - 1, t1 - 1, h0).T, dE[:n].reshape(n * B, G))
-        if not fuse and not drive:
+        if not fuse:
             dD2 = dD[:n].reshape(n * B, G)
             add_matmul(dW_ih, dW_part[:D], x[t0:t1].reshape(n * B, D).T, dD2)
             np.matmul(dD2, W_ih_T, out=dx[t0:t1].reshape(n * B, D))
     dh0 = dh_rec + carry
-    if drive:
-        grads = (dD, dW_hh, db, dh0)
-        flush_arrays(grads[1:], threshold)     # dD was flushed step by step
-        return grads
     grads = (dx, dW_ih, db_ih, dW_hh, db, dh0)
     flush_arrays(grads, threshold)
     return grads

@@ -10,9 +10,9 @@ BPTT, from t = T-1 down to 0, with dh_t = dL/dh_t from the outputs plus ``carry`
     delta_t = dh_t * 1[h_t > 0];   carry = delta_t * u;   du = sum_{t,b} delta_t * h_{t-1};   da_t = delta_t
     dW_ih = sum_t x_t^T delta_t,   db = sum_{t,b} delta_t,   dx_t = delta_t W_ih^T
 
-Two entries: from the input x (``indrnn_forward_input``: with one input feature the projection is a
-multiply inside the loop; otherwise one GEMM before it, and the weight gradients are GEMMs over CHUNK steps
-at a time, so no (T, B, H) delta is kept), and from a precomputed drive D = a (``indrnn_forward``).
+One entry, from the input x (``indrnn_forward_input``: with one input feature the projection is a multiply
+inside the loop; otherwise one GEMM before it, and the weight gradients are GEMMs over CHUNK steps at a
+time, so no (T, B, H) delta is kept).
 Every stored backward value below ``flush_threshold`` is flushed to zero.
 """
 from __future__ import annotations
@@ -62,7 +62,7 @@ def indrnn_loop_backward(dhs, use_dhs, hs, h0, u, carry, dD, du, threshold):
 
 
 class IndRNNCache:
-    """What the backward passes need: u, h0 and hs, and x, W_ih (None for the drive entry)."""
+    """What the backward pass needs: x, W_ih, u, h0 and hs."""
 
     __slots__ = ("W_ih", "h0", "hs", "u", "x", "__weakref__")
 
@@ -70,21 +70,10 @@ class IndRNNCache:
         self.x, self.W_ih, self.u, self.h0, self.hs = x, W_ih, u, h0, hs
 
 
-def indrnn_forward(D, u, h0, overwrite_drive=False):
-    """Run the IndRNN over the drive D (T, B, H): u (H,), h0 (B, H). Returns (hs, cache), hs read-only.
-    ``overwrite_drive``: D is the caller's private buffer, which then holds hs."""
-    D, u, _, states = checks.drive_inputs("indrnn_forward", 0, D, u, None, {"h0": h0})
-    T, B, H = D.shape
-    hs = D if overwrite_drive else np.empty(D.shape, D.dtype)
-    zeros = np.zeros(H, D.dtype)
-    indrnn_loop_forward(D, np.zeros((T, 1), D.dtype), zeros, False, zeros, u, states["h0"], hs)
-    return read_only(hs), IndRNNCache(None, None, u, states["h0"], hs)
-
-
 def indrnn_forward_input(x, W_ih, b, u, h0):
     """Run the IndRNN over the input x (T, B, D): W_ih (D, H), b (H,), u (H,), h0 (B, H).
 
-    Returns (hs, cache) as :func:`indrnn_forward`; the cache is for :func:`indrnn_backward_input`.
+    Returns (hs (T, B, H) read-only, cache) for :func:`indrnn_backward_input`.
     """
     fn = "indrnn_forward_input"
     x = checks.as_float_array(fn, "x", x, 3, "(T, B, D)")
@@ -103,26 +92,11 @@ def indrnn_forward_input(x, W_ih, b, u, h0):
     return read_only(hs), IndRNNCache(x, W_ih, u, states["h0"], hs)
 
 
-def indrnn_backward(cache, dhs, dhT):
-    """BPTT: dhs (T, B, H), dhT (B, H) (None: zero). Returns (dD (T, B, H), du (H,), dh0 (B, H)), flushed."""
-    fn = "indrnn_backward"
-    hs = checks.cache_of(fn, cache, IndRNNCache, "indrnn", True, suffixes=("", "_input")).hs
-    T, B, H = hs.shape
-    dhs, carry = checks.incoming(fn, T, B, H, hs.dtype, dhs, dhT=dhT)
-    threshold = flush_threshold(hs.dtype)
-    dD = np.empty((T, B, H), hs.dtype)
-    du = np.zeros(H, hs.dtype)
-    indrnn_loop_backward(hs if dhs is None else dhs, dhs is not None, hs, cache.h0, cache.u, carry, dD, du,
-                         threshold)
-    flush_arrays((du,), threshold)
-    return dD, du, carry
-
-
 def indrnn_backward_input(cache, dhs, dhT):
     """BPTT of :func:`indrnn_forward_input`: dhs (T, B, H), dhT (B, H) (None: zero). Returns (dx (T, B, D),
     dW_ih (D, H), db (H,), du (H,), dh0 (B, H)), flushed. delta is kept CHUNK steps at a time."""
     fn = "indrnn_backward_input"
-    checks.cache_of(fn, cache, IndRNNCache, "indrnn", False, suffixes=("", "_input"))
+    checks.cache_of(fn, cache, IndRNNCache, "indrnn", suffixes=("", "_input"))
     x, W_ih, hs, h0 = cache.x, cache.W_ih, cache.hs, cache.h0
     T, B, H = hs.shape
     D = x.shape[2]

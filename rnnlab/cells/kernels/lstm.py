@@ -103,7 +103,7 @@ def lstm_step_backward(dh_out, dh_rec, act, c, c_prev, dc, dz, db, threshold, fu
 
 
 class LSTMCache:
-    """What the backward passes need from a forward pass: the inputs (x and W_ih None for a drive entry), the
+    """What the backward passes need from a forward pass: the inputs x and W_ih, the
     gates (T, B, 4H) = [i, f, g, o], the cell states and the hidden states hs (T, B, H). The gate and
     cell-state buffers are private: when the cache is freed they go back to :mod:`.buffers`."""
 
@@ -143,28 +143,13 @@ def lstm_forward(x, W_ih, W_hh, b, h0, c0):
     return _forward(act, np.zeros((T, 1), x.dtype), b, False, x, W_ih, W_hh, b, states)
 
 
-def lstm_forward_drive(D, W_hh, b, h0, c0, overwrite_drive=False):
-    """Run the LSTM over a precomputed drive D (T, B, 4H) (z_t = D_t + h_{t-1} W_hh + b): the entry of the
-    momentum cells, whose D_t is the rule's output. b (4H,) (the recurrent bias) may be None (zero).
-    ``overwrite_drive``: D is the caller's private buffer, which then holds the gates (no new (T, B, 4H)).
-
-    Returns (hs, c_T, cache) as :func:`lstm_forward`; the cache is for :func:`lstm_backward_drive`.
-    """
-    D, W_hh, b, states = checks.drive_inputs("lstm_forward_drive", 4, D, W_hh, b, {"h0": h0, "c0": c0})
-    T, B, G = D.shape
-    b = np.zeros(G, D.dtype) if b is None else b
-    act = D if overwrite_drive else buffers.take((T, B, G), D.dtype)
-    return _forward(D, np.zeros((T, 1), D.dtype), b, False, None, None, W_hh, b, states, act)
-
-
-def _forward(xw, x_rows, w, fuse, x, W_ih, W_hh, b, states, act=None):
-    """The loop of both entries: z_t = xw_t + h_{t-1} W_hh + b, or x_rows[t] w + ... when ``fuse``; the gates
-    go to ``act`` (default: into xw)."""
+def _forward(xw, x_rows, w, fuse, x, W_ih, W_hh, b, states):
+    """The time loop: z_t = xw_t + h_{t-1} W_hh + b, or x_rows[t] w + ... when ``fuse``; the gates go into xw."""
     h0, c0 = states["h0"], states["c0"]
     T, B = x_rows.shape[0], h0.shape[0]
     H = W_hh.shape[0]
     dtype = h0.dtype
-    act = xw if act is None else act
+    act = xw
     cs = buffers.take((T, B, H), dtype)
     hs = np.empty((T, B, H), dtype)
     hw = np.empty((B, 4 * H), dtype)
@@ -184,19 +169,11 @@ def lstm_backward(cache, dhs, dhT, dcT):
     magnitude below ``flush_threshold(dtype)`` flushed to zero. The cache is not modified (it may serve
     several backward passes).
     """
-    return _backward("lstm_backward", cache, dhs, dhT, dcT, drive=False)
-
-
-def lstm_backward_drive(cache, dhs, dhT, dcT):
-    """BPTT of :func:`lstm_forward_drive`: returns (dD (T, B, 4H), dW_hh, db (4H,), dh0, dc0), flushed."""
-    return _backward("lstm_backward_drive", cache, dhs, dhT, dcT, drive=True)
-
-
-def _backward(fn, cache, dhs, dhT, dcT, drive):
-    checks.cache_of(fn, cache, LSTMCache, "lstm", drive)
+    fn = "lstm_backward"
+    checks.cache_of(fn, cache, LSTMCache, "lstm")
     x, W_ih, W_hh, act, cs, hs, h0 = cache.x, cache.W_ih, cache.W_hh, cache._act, cache._cs, cache.hs, cache.h0
     T, B, H = hs.shape
-    D = 0 if drive else x.shape[2]
+    D = x.shape[2]
     G = 4 * H
     dtype = hs.dtype
     dhs, dh_rec, dc = checks.incoming(fn, T, B, H, dtype, dhs, dhT=dhT, dcT=dcT)
@@ -206,8 +183,7 @@ def _backward(fn, cache, dhs, dhT, dcT, drive):
     dW_hh = np.zeros((H, G), dtype)
     dW_ih = np.zeros((D, G), dtype)
     dW_part = np.empty((max(H, D), G), dtype)
-    # the drive entry returns every dz (it is dL/dD); otherwise one chunk's dz at a time is kept
-    dz = np.empty((T if drive else min(T, CHUNK), B, G), dtype)
+    dz = np.empty((min(T, CHUNK), B, G), dtype)     # one chunk's dz at a time
     tc_row = np.empty(H, dtype)
     dx = np.empty((T, B, D), dtype)
     fuse = D == 1
@@ -217,25 +193,24 @@ def _backward(fn, cache, dhs, dhT, dcT, drive):
         x_rows = dx_rows = np.zeros((T, 1), dtype)
         w = dw = db
     W_hh_T = np.ascontiguousarray(W_hh.T)    # BLAS was up to 2x slower on the transposed view
-    W_ih_T = None if drive else np.ascontiguousarray(W_ih.T)
+    W_ih_T = np.ascontiguousarray(W_ih.T)
     for t1 in range(T, 0, -CHUNK):
         t0 = max(t1 - CHUNK, 0)
-        base = 0 if drive else t0
         for t in range(t1 - 1, t0 - 1, -1):
             c_prev = cs[t - 1] if t > 0 else cache.c0
-            dz_t = dz[t - base]
+            dz_t = dz[t - t0]
             lstm_step_backward(zeros if dhs is None else dhs[t], dh_rec, act[t], cs[t], c_prev, dc, dz_t, db,
                                threshold, fuse, x_rows[t], w, dx_rows[t], dw, tc_row)
             np.matmul(dz_t, W_hh_T, out=dh_rec)
         # the chunk's dz is still in cache: its weight gradients now, as GEMMs over (t1 - t0) * B rows
         n = t1 - t0
-        dz2 = dz[t0 - base:t1 - base].reshape(n * B, G)
+        dz2 = dz[:n].reshape(n * B, G)
         add_matmul(dW_hh, dW_part[:H], previous_rows(hs, t0 - 1, t1 - 1, h0).T, dz2)
-        if not fuse and not drive:
+        if not fuse:
             add_matmul(dW_ih, dW_part[:D], x[t0:t1].reshape(n * B, D).T, dz2)
             np.matmul(dz2, W_ih_T, out=dx[t0:t1].reshape(n * B, D))
-    grads = (dz, dW_hh, db, dh_rec, dc) if drive else (dx, dW_ih, dW_hh, db, dh_rec, dc)
-    flush_arrays(grads[1:] if drive else grads, threshold)     # dz was flushed step by step
+    grads = (dx, dW_ih, dW_hh, db, dh_rec, dc)
+    flush_arrays(grads, threshold)
     return grads
 
 

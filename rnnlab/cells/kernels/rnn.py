@@ -9,12 +9,10 @@ BPTT, from t = T-1 down to 0, with dh_t = dL/dh_t from the outputs plus dz_{t+1}
     dh_{t-1} += dz_t W_hh^T
     dW_ih = sum_t x_t^T dz_t,   dW_hh = sum_t h_{t-1}^T dz_t,   db = sum_{t,b} dz_t,   dx_t = dz_t W_ih^T
 
-The drive entry (``rnn_forward_drive``) takes D_t in place of x_t W_ih + b, adding the recurrent bias b.
-
-The orthogonal RNNs' cell (``modrelu_rnn_forward``, and ``modrelu_rnn_forward_drive`` from a drive) is the
+The orthogonal RNNs' cell (``modrelu_rnn_forward``) is the
 same loop with phi = modReLU, which has a bias c (H,) of its own:
 
-    h_t = modReLU(z_t) = sign(z_t) relu(|z_t| + c),   z_t = D_t + h_{t-1} W_hh + b
+    h_t = modReLU(z_t) = sign(z_t) relu(|z_t| + c),   z_t = x_t W_ih + h_{t-1} W_hh + b
     dz_t = dh_t [h_t != 0],   dc = sum_{t,b} dz_t sign(h_t)
 
 (h_t != 0 exactly where |z_t| + c > 0 and z_t != 0, and there sign(h_t) = sign(z_t): the backward needs
@@ -92,7 +90,7 @@ def rnn_step_backward(dh_out, dh_rec, h, kind, dz, db, dc, threshold, fuse_input
 
 
 class RNNCache:
-    """What the backward passes need from a forward pass (x and W_ih None for a drive entry; c the modReLU
+    """What the backward passes need from a forward pass (c the modReLU
     bias, None for tanh and relu); it may serve several backward passes."""
 
     __slots__ = ("W_hh", "W_ih", "c", "h0", "hs", "kind", "x", "__weakref__")
@@ -135,33 +133,6 @@ def _forward_from_x(fn, x, W_ih, W_hh, b, c, h0, kind):
     return _forward(hs, np.zeros((T, 1), x.dtype), b, False, x, W_ih, W_hh, b, states["h0"], kind, c, hs)
 
 
-def rnn_forward_drive(D, W_hh, b, h0, nonlinearity="tanh", overwrite_drive=False):
-    """Run the RNN over a precomputed drive D (T, B, H): h_t = phi(D_t + h_{t-1} W_hh + b), b (H,) or None
-    (zero). Returns (hs, cache) as :func:`rnn_forward`; the cache is for :func:`rnn_backward_drive`.
-    ``overwrite_drive``: D is the caller's private buffer, which then holds hs."""
-    fn = "rnn_forward_drive"
-    kind = step_kind(fn, nonlinearity)
-    D, W_hh, b, states = checks.drive_inputs(fn, 1, D, W_hh, b, {"h0": h0})
-    T, B, H = D.shape
-    b = np.zeros(H, D.dtype) if b is None else b
-    hs = D if overwrite_drive else np.empty((T, B, H), D.dtype)
-    return _forward(D, np.zeros((T, 1), D.dtype), b, False, None, None, W_hh, b, states["h0"], kind, None, hs)
-
-
-def modrelu_rnn_forward_drive(D, W_hh, b, c, h0, overwrite_drive=False):
-    """The orthogonal RNNs' core over a precomputed drive D (T, B, H): h_t = modReLU(D_t + h_{t-1} W_hh + b),
-    modReLU(z) = sign(z) relu(|z| + c); W_hh (H, H) (the cell's B), b (H,) or None (zero), c (H,) the modReLU
-    bias, h0 (B, H). Returns (hs (T, B, H) read-only, cache) for :func:`modrelu_rnn_backward_drive`.
-    ``overwrite_drive``: D is the caller's private buffer, which then holds hs."""
-    fn = "modrelu_rnn_forward_drive"
-    D, W_hh, b, states = checks.drive_inputs(fn, 1, D, W_hh, b, {"h0": h0})
-    T, B, H = D.shape
-    c = checks.vector(fn, "c", c, H, D, "D")
-    b = np.zeros(H, D.dtype) if b is None else b
-    hs = D if overwrite_drive else np.empty((T, B, H), D.dtype)
-    return _forward(D, np.zeros((T, 1), D.dtype), b, False, None, None, W_hh, b, states["h0"], MODRELU, c, hs)
-
-
 def _forward(xw, x_rows, w, fuse, x, W_ih, W_hh, b, h0, kind, c, hs):
     hw = np.empty(h0.shape, h0.dtype)
     c_arg = b if c is None else c       # b stands in, unread, for tanh and relu
@@ -182,34 +153,23 @@ def rnn_backward(cache, dhs, dhT):
     Returns (dx (T, B, D), dW_ih (D, H), dW_hh (H, H), db (H,), dh0 (B, H)), every value of magnitude below
     ``flush_threshold(dtype)`` flushed to zero.
     """
-    return _backward("rnn_backward", cache, dhs, dhT, drive=False)
-
-
-def rnn_backward_drive(cache, dhs, dhT):
-    """BPTT of :func:`rnn_forward_drive`: returns (dD (T, B, H), dW_hh, db (H,), dh0), flushed."""
-    return _backward("rnn_backward_drive", cache, dhs, dhT, drive=True)
+    return _backward("rnn_backward", cache, dhs, dhT)
 
 
 def modrelu_rnn_backward(cache, dhs, dhT):
     """BPTT of :func:`modrelu_rnn_forward`: dhs (T, B, H) and dhT (B, H) as :func:`rnn_backward` (None: zero).
     Returns (dx (T, B, D), dW_ih (D, H), dW_hh, db (H,), dc (H,), dh0), flushed."""
-    return _backward("modrelu_rnn_backward", cache, dhs, dhT, drive=False, modrelu=True)
+    return _backward("modrelu_rnn_backward", cache, dhs, dhT, modrelu=True)
 
 
-def modrelu_rnn_backward_drive(cache, dhs, dhT):
-    """BPTT of :func:`modrelu_rnn_forward_drive`: dhs (T, B, H) and dhT (B, H) as :func:`rnn_backward` (None:
-    zero). Returns (dD (T, B, H), dW_hh, db (H,), dc (H,), dh0), flushed."""
-    return _backward("modrelu_rnn_backward_drive", cache, dhs, dhT, drive=True, modrelu=True)
-
-
-def _backward(fn, cache, dhs, dhT, drive, modrelu=False):
+def _backward(fn, cache, dhs, dhT, modrelu=False):
     if isinstance(cache, RNNCache) and (cache.kind == MODRELU) != modrelu:
-        made = f"{'modrelu_rnn' if cache.kind == MODRELU else 'rnn'}_forward{'_drive' if cache.x is None else ''}"
+        made = f"{'modrelu_rnn' if cache.kind == MODRELU else 'rnn'}_forward"
         raise TypeError(f"{fn}: this cache is from {made}; pass it to {made.replace('forward', 'backward')}")
-    checks.cache_of(fn, cache, RNNCache, "modrelu_rnn" if modrelu else "rnn", drive)
+    checks.cache_of(fn, cache, RNNCache, "modrelu_rnn" if modrelu else "rnn")
     x, W_ih, W_hh, hs = cache.x, cache.W_ih, cache.W_hh, cache.hs
     T, B, H = hs.shape
-    D = 0 if drive else x.shape[2]
+    D = x.shape[2]
     dtype = hs.dtype
     dhs, dh_rec = checks.incoming(fn, T, B, H, dtype, dhs, dhT=dhT)
     threshold = flush_threshold(dtype)
@@ -233,10 +193,6 @@ def _backward(fn, cache, dhs, dhT, drive, modrelu=False):
     dW_hh = cache.h0.T @ dz[0]
     if T > 1:
         dW_hh += hs[:-1].reshape((T - 1) * B, H).T @ dz[1:].reshape((T - 1) * B, H)
-    if drive:
-        grads = (dz, dW_hh, db, *((dc,) if modrelu else ()), dh_rec)
-        flush_arrays(grads[1:], threshold)      # dz was flushed step by step
-        return grads
     if fuse:
         dW_ih = dw.reshape(1, H)
     else:

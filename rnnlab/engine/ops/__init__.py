@@ -134,40 +134,6 @@ def _rev(fn):
     return lambda self, other: fn(other, self)
 
 
-Tensor.__add__ = add
-Tensor.__radd__ = _rev(add)
-Tensor.__sub__ = sub
-Tensor.__rsub__ = _rev(sub)
-Tensor.__mul__ = mul
-Tensor.__rmul__ = _rev(mul)
-Tensor.__truediv__ = div
-Tensor.__rtruediv__ = _rev(div)
-Tensor.__pow__ = pow
-Tensor.__rpow__ = _rev(pow)
-Tensor.__matmul__ = matmul
-Tensor.__rmatmul__ = _rev(matmul)
-Tensor.__neg__ = neg
-Tensor.__getitem__ = getitem
-Tensor.exp = exp
-Tensor.log = log
-Tensor.sqrt = sqrt
-Tensor.tanh = tanh
-Tensor.sigmoid = sigmoid
-Tensor.relu = relu
-Tensor.abs = abs
-Tensor.clip = clip
-Tensor.sum = sum
-Tensor.mean = mean
-Tensor.max = max
-Tensor.reshape = reshape
-Tensor.transpose = transpose
-Tensor.permute = permute
-Tensor.broadcast_to = broadcast_to
-Tensor.softmax = softmax
-Tensor.log_softmax = log_softmax
-Tensor.T = property(lambda self: transpose(self))
-
-
 def _compare(op):
     def method(self, other):
         other = other.data if isinstance(other, Tensor) else other
@@ -175,7 +141,42 @@ def _compare(op):
     return method
 
 
-Tensor.__gt__ = _compare(lambda a, b: a > b)
-Tensor.__ge__ = _compare(lambda a, b: a >= b)
-Tensor.__lt__ = _compare(lambda a, b: a < b)
-Tensor.__le__ = _compare(lambda a, b: a <= b)
+def attach_tensor_methods() -> None:
+    """Give ``Tensor`` its operators (+, @, [...], <, ...) and methods (``exp``, ``sum``, ``T``, ...), all
+    built from the ops above; ``rnnlab.engine``'s ``__init__`` calls it once, after both modules exist."""
+    Tensor.__add__ = add
+    Tensor.__radd__ = _rev(add)
+    Tensor.__sub__ = sub
+    Tensor.__rsub__ = _rev(sub)
+    Tensor.__mul__ = mul
+    Tensor.__rmul__ = _rev(mul)
+    Tensor.__truediv__ = div
+    Tensor.__rtruediv__ = _rev(div)
+    Tensor.__pow__ = pow
+    Tensor.__rpow__ = _rev(pow)
+    Tensor.__matmul__ = matmul
+    Tensor.__rmatmul__ = _rev(matmul)
+    Tensor.__neg__ = neg
+    Tensor.__getitem__ = getitem
+    Tensor.exp = exp
+    Tensor.log = log
+    Tensor.sqrt = sqrt
+    Tensor.tanh = tanh
+    Tensor.sigmoid = sigmoid
+    Tensor.relu = relu
+    Tensor.abs = abs
+    Tensor.clip = clip
+    Tensor.sum = sum
+    Tensor.mean = mean
+    Tensor.max = max
+    Tensor.reshape = reshape
+    Tensor.transpose = transpose
+    Tensor.permute = permute
+    Tensor.broadcast_to = broadcast_to
+    Tensor.softmax = softmax
+    Tensor.log_softmax = log_softmax
+    Tensor.T = property(lambda self: transpose(self))
+    Tensor.__gt__ = _compare(lambda a, b: a > b)
+    Tensor.__ge__ = _compare(lambda a, b: a >= b)
+    Tensor.__lt__ = _compare(lambda a, b: a < b)
+    Tensor.__le__ = _compare(lambda a, b: a <= b)

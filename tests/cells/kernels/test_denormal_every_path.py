@@ -56,9 +56,9 @@ def _cell(family, B, H, seed):
     return rnn, x, w
 
 
-BACKWARD_ENTRIES = ("lstm_backward", "lstm_backward_drive", "rnn_backward", "rnn_backward_drive", "gru_backward",
-                    "indrnn_backward", "heavy_ball_scan_backward", "adam_scan_backward", "momentum_lstm_backward",
-                    "gru_backward_input", "indrnn_backward_input", "momentum_rnn_backward", "modrelu_rnn_backward_drive",
+BACKWARD_ENTRIES = ("lstm_backward", "rnn_backward",
+                    "momentum_lstm_backward",
+                    "gru_backward_input", "indrnn_backward_input", "momentum_rnn_backward",
                     "modrelu_rnn_backward", "momentum_modrelu_rnn_backward")
 
 

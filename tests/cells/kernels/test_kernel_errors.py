@@ -79,15 +79,18 @@ def test_rnn_backward_rejects_bad_gradients_and_foreign_caches():
 
 
 def test_without_numba_available_is_false_and_kernels_raise_an_install_hint(monkeypatch):
-    for name in [m for m in sys.modules if m.startswith("rnnlab.cells.kernels.")]:
+    for name in [m for m in sys.modules if m.startswith("rnnlab.cells.kernels")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "numba", None)
-    monkeypatch.setattr(kernels, "_status", {})
-    assert kernels.available() is False
-    assert "numba" in kernels.unavailable_reason()
+    import rnnlab.cells as cells_package
+    monkeypatch.setattr(cells_package, "kernels", kernels)   # the re-import rebinds it: restored afterwards
+    import rnnlab.cells.kernels as without     # imported afresh, with numba missing
+    assert without is not kernels
+    assert without.available() is False
+    assert "numba" in without.unavailable_reason()
     with pytest.raises(RuntimeError, match=r"rnnlab.cells.kernels.lstm_forward: the compiled kernels need numba.*"
                                            r"pip install 'rnnlab\[fast\]'"):
-        kernels.lstm_forward(**_lstm())
+        without.lstm_forward(**_lstm())
 
 
 def test_float32_tanh_and_sigmoid_stay_within_stated_error_over_a_dense_grid():

@@ -13,7 +13,7 @@ from tests.cells.cell_configs import FAMILIES, FEWER_EXAMPLES, Config, assert_sa
     run_with_grads
 
 import rnnlab.cells as cells
-from rnnlab.cells import LSTM, RNN, FusedSequence, kernels
+from rnnlab.cells import FusedSequence, kernels
 from rnnlab.cells.fused import kernels_in_use
 from rnnlab.cells.momentum import InputMomentum
 
@@ -22,12 +22,9 @@ needs_numba = pytest.mark.skipif(not kernels.available(), reason=f"no numba: {ke
 
 
 def kernel_path(family: str) -> str:
-    """The fused path a family takes on the kernels: plain LSTM, RNN, GRU and IndRNN from x, the momentum LSTMs and
-    RNNs with the rule inside the core's loop, everything else through a drive."""
-    cls = getattr(cells, family)
-    if family in ("LSTM", "RNN", "GRU", "IndRNN"):
-        return "kernel"
-    return "rule kernel" if issubclass(cls, (LSTM, RNN)) and issubclass(cls, InputMomentum) else "drive kernel"
+    """The fused path a family takes on the kernels: the plain cells' compiled pair from x, the momentum cells'
+    pair with the rule inside the core's loop."""
+    return "rule kernel" if issubclass(getattr(cells, family), InputMomentum) else "kernel"
 
 
 def _run(config, fused):
@@ -118,30 +115,3 @@ def test_kernel_cache_is_released_once_backward_has_run(family, monkeypatch, flo
     assert all(ref() is None for ref in held), "backward released the kernel's cache (and its buffers)"
     assert out.shape == (4, 2, 3)
 
-
-DRIVE_ROUTE = ["LSTM", "RNN", "GRU", "IndRNN", "MomentumLSTM", "AdamRNN", "OrthogonalRNN", "AdamOrthogonalRNN"]
-
-
-@needs_numba
-@pytest.mark.parametrize("family", DRIVE_ROUTE)
-def test_a_core_with_only_the_drive_methods_takes_the_drive_route_and_equals_the_loop(family, float64, paths_taken,
-                                                                                      monkeypatch):
-    """The route for a core whose kernel takes only a drive (how a new core's kernel starts): the projection
-    and the rule here or in the compiled scans, then the core's kernel from the drive. No registered cell
-    takes it any more, so it is forced here by hiding the cores' other kernel entries."""
-    from tests.cells.orthogonal import orthogonal_configs
-    builder = orthogonal_configs.build if "Orthogonal" in family else build
-    hyper = {"mu": 0.6, "s": 0.7} if family.startswith(("Momentum", "Adam")) else {}
-    config = Config(family, T=11, B=2, D=2, sizes=[3, 4], hyper=hyper, seed=3, t0=2)
-    rnn = builder(config, True)
-    for core in {type(cell.core) for cell in rnn.cells}:
-        for name in ("kernel_forward", "rule_kernel_forward"):
-            if hasattr(core, name):
-                monkeypatch.delattr(core, name)
-    x, state = host_inputs(config, rnn)
-    paths_taken.clear()
-    drive = run_with_grads(rnn, x, state, seed=config.seed, t0=config.t0)
-    assert paths_taken and all(p == "drive kernel" for p in paths_taken), paths_taken
-    with kernels.disabled():
-        loop = run_with_grads(rnn, x, state, seed=config.seed, t0=config.t0)
-    assert_same(drive, loop)

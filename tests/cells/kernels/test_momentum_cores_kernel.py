@@ -1,5 +1,5 @@
 """The momentum cells' one-loop kernels (the rule inside the LSTM's or the RNN's time loop) give what the
-two-stage drive path gives (the rule's readable scan, then the core's drive kernel), outputs, final states
+two-stage readable path gives (the rule's readable scan, then the core's readable loop), outputs, final states
 and every gradient, float64 to 1e-10, for the heavy ball with a per-step schedule and for Adam, D = 1
 (projection fused into the step) and D > 1 (hoisted GEMM), tanh, relu and modReLU RNNs, across the
 backward's chunks; bad input names the function and argument."""
@@ -14,7 +14,12 @@ if not kernels.available():
 
 from tests.cells.kernels.kernels_reference import lstm_inputs, rnn_inputs
 
+from types import SimpleNamespace
+
+from rnnlab.cells.lstm import LSTMCore
 from rnnlab.cells.momentum_rules import AdamRule, HeavyBall
+from rnnlab.cells.orthogonal import OrthogonalCore
+from rnnlab.cells.rnn import RNNCore
 
 CORES = ("lstm", "tanh", "relu", "modrelu")
 """The LSTM, and the plain RNN with each nonlinearity (modReLU: the orthogonal cells' core, with its bias c)."""
@@ -52,25 +57,18 @@ def _problem(c):
 
 
 def _two_stage(core, inputs, rule, rule_states, upstream, t0):
-    """The drive path: A = x W_ih + b_ih, the rule's readable scan, the core's drive kernel, and back."""
+    """The readable path: A = x W_ih + b_ih, the rule's scan, the core's loop on the drive + b_hh, and back."""
     x, W_ih, b_ih, W_hh, b_hh, *states = inputs
     bias, states = (states[:1], states[1:]) if core == "modrelu" else ((), states)
     A = np.einsum("tbd,dg->tbg", x, W_ih) + b_ih
     drive, rule_finals, rule_cache = rule.scan(np, A, rule_states, t0)
     n_core = len(states)
     dbias = ()
-    if core == "lstm":
-        hs, cT, cache = kernels.lstm_forward_drive(drive.copy(), W_hh, b_hh, *states)
-        dD, dW_hh, db_hh, *dstates = kernels.lstm_backward_drive(cache, *upstream[:1 + n_core])
-        finals = (cT,)
-    elif core == "modrelu":
-        hs, cache = kernels.modrelu_rnn_forward_drive(drive.copy(), W_hh, b_hh, *bias, *states)
-        dD, dW_hh, db_hh, dc, *dstates = kernels.modrelu_rnn_backward_drive(cache, *upstream[:1 + n_core])
-        finals, dbias = (), (dc,)
-    else:
-        hs, cache = kernels.rnn_forward_drive(drive.copy(), W_hh, b_hh, *states, nonlinearity=core)
-        dD, dW_hh, db_hh, *dstates = kernels.rnn_backward_drive(cache, *upstream[:1 + n_core])
-        finals = ()
+    loop = LSTMCore() if core == "lstm" else OrthogonalCore() if core == "modrelu" else RNNCore(core)
+    hs, core_finals, cache = loop.forward(np, drive + b_hh, (W_hh, *bias), tuple(states))
+    dD, (dW_hh, *dbias), dstates = loop.backward(np, cache, upstream[0], tuple(upstream[1:1 + n_core]))
+    db_hh = dD.sum(axis=(0, 1))
+    finals = tuple(core_finals[1:])
     dA, drule = rule.scan_backward(np, rule_cache, dD, upstream[1 + n_core:])
     dx, dW_ih, db_ih = np.einsum("tbg,dg->tbd", dA, W_ih), np.einsum("tbd,tbg->dg", x, dA), dA.sum(axis=(0, 1))
     return (hs, *finals, *rule_finals), (dx, dW_ih, db_ih, dW_hh, db_hh, *dbias, *dstates, *drule)
@@ -78,16 +76,16 @@ def _two_stage(core, inputs, rule, rule_states, upstream, t0):
 
 def _one_loop(core, inputs, rule, rule_states, upstream, t0, backwards=1):
     x = inputs[0]
-    adam = len(rule_states) == 2
-    arguments = dict(m0=rule_states[1] if adam else None, **rule.kernel_arguments(t0, x.shape[0]))
+    adam = rule.kernel_kind == "adam"
+    arguments = rule.kernel_arguments(t0, SimpleNamespace(x=x, rule_states=rule_states))
     if core == "lstm":
-        hs, cT, vT, mT, cache = kernels.momentum_lstm_forward(*inputs, rule_states[0], **arguments)
+        hs, cT, vT, mT, cache = kernels.momentum_lstm_forward(*inputs, **arguments)
         out, backward = (hs, cT, vT), kernels.momentum_lstm_backward
     elif core == "modrelu":
-        hs, vT, mT, cache = kernels.momentum_modrelu_rnn_forward(*inputs, rule_states[0], **arguments)
+        hs, vT, mT, cache = kernels.momentum_modrelu_rnn_forward(*inputs, **arguments)
         out, backward = (hs, vT), kernels.momentum_modrelu_rnn_backward
     else:
-        hs, vT, mT, cache = kernels.momentum_rnn_forward(*inputs, rule_states[0], nonlinearity=core, **arguments)
+        hs, vT, mT, cache = kernels.momentum_rnn_forward(*inputs, nonlinearity=core, **arguments)
         out, backward = (hs, vT), kernels.momentum_rnn_backward
     runs = [backward(cache, *upstream) for _ in range(backwards)]
     for grads in runs:
@@ -96,7 +94,7 @@ def _one_loop(core, inputs, rule, rule_states, upstream, t0, backwards=1):
 
 
 @given(cases)
-def test_one_loop_kernel_equals_rule_scan_then_the_cores_drive_kernel(c):
+def test_one_loop_kernel_equals_rule_scan_then_the_cores_readable_loop(c):
     inputs, rule, rule_states, upstream = _problem(c)
     expected_out, expected_grads = _two_stage(c["core"], inputs, rule, rule_states, upstream, c["t0"])
     out, (grads,) = _one_loop(c["core"], inputs, rule, rule_states, upstream, c["t0"])
