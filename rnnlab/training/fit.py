@@ -47,7 +47,9 @@ def estimate(cfg) -> dict[tuple, int]:
     if generated:
         per_sequence = T * 8 * 8   # generated in float64, up to 8 inputs a step (copying's one-hot)
         for key, option in (("train_size", "n_train"), ("val_size", "n_val"), ("test_size", "n_test")):
-            need[(key, "seq_len")] = (getattr(cfg, key) or options[option]) * per_sequence
+            size = getattr(cfg, key) or options.get(option)     # a plugin task may not take every size
+            if size:
+                need[(key, "seq_len")] = size * per_sequence
     return need
 
 
