@@ -1,8 +1,10 @@
-"""``rnnlab export RUN --csv``: a run's ``metrics.jsonl`` as a CSV table, for a spreadsheet or pandas.
+"""``rnnlab export RUN --csv`` and ``rnnlab export RUN --tensorboard DIR``: a run's ``metrics.jsonl`` as a CSV
+table (for a spreadsheet or pandas) or as TensorBoard event files (:mod:`rnnlab.training.export_tensorboard`).
 
-One row per metrics line (train, val and test rows alike, in the file's order); the columns are every key
+CSV: one row per metrics line (train, val and test rows alike, in the file's order); the columns are every key
 the lines hold, in the order they first appear (a key a row lacks is an empty cell). Written atomically to
-``RUN/metrics.csv`` unless ``--out FILE`` says where.
+``RUN/metrics.csv`` unless ``--out FILE`` says where. Both flags may be given; the TensorBoard export goes
+first, so that its refusals (no ``tensorboard`` package, event files already in ``DIR``) leave no CSV either.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import json
 from pathlib import Path
 
 from .checkpoints import atomic_write_bytes
+from .config import ConfigError
 from .rundir import RunDirError
 
 METRICS, CSV = "metrics.jsonl", "metrics.csv"
@@ -53,14 +56,26 @@ def export_csv(run_dir, out=None) -> Path:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("export", help="a run's metrics.jsonl as CSV (metrics.csv)")
+    p = sub.add_parser("export", help="a run's metrics.jsonl as CSV (metrics.csv) or TensorBoard event files")
     p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--csv", action="store_true", required=True, help="write the metrics as CSV")
+    p.add_argument("--csv", action="store_true", help="write the metrics as CSV")
     p.add_argument("--out", help=f"the CSV file (default: RUN_DIR/{CSV})")
+    p.add_argument("--tensorboard", metavar="DIR", help="write the metrics as a TensorBoard event file in "
+                   "folder DIR (then: tensorboard --logdir DIR); needs the tensorboard package "
+                   "(pip install 'rnnlab[tensorboard]')")
 
 
 def main(args) -> int:
-    print(export_csv(args.run_dir, args.out))
+    if not (args.csv or args.tensorboard):
+        raise ConfigError("export: say what to write: --csv, --tensorboard DIR, or both")
+    if args.out and not args.csv:
+        raise ConfigError(f"export: --out {args.out} names the CSV file; give it with --csv")
+    rows = metrics_rows(args.run_dir)
+    if args.tensorboard:                            # first: its refusals (no package, events there) precede the CSV
+        from .export_tensorboard import export_tensorboard
+        print(export_tensorboard(rows, args.tensorboard))
+    if args.csv:
+        print(export_csv(args.run_dir, args.out))
     return 0
 
 
