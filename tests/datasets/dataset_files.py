@@ -26,15 +26,24 @@ def real_data_roots() -> list[Path]:
     return [Path(env).expanduser()] * bool(env) + [SHARED_DATA]
 
 
+def real_folder(name: str, files: list[str]) -> Path | None:
+    """``ROOT/name`` for the first of :func:`real_data_roots` that holds all ``files``, else None."""
+    return next((root / name for root in real_data_roots() if all((root / name / f).is_file() for f in files)), None)
+
+
 def shared_folder(name: str, files: list[str]) -> Path:
     """``ROOT/name`` for the first of :func:`real_data_roots` that holds all ``files``, else skip the test
     with the reason."""
-    roots = real_data_roots()
-    for root in roots:
-        if all((root / name / f).is_file() for f in files):
-            return root / name
-    places = " or ".join(str(root / name) for root in roots)
-    pytest.skip(f"real {name} data not present: {', '.join(files)} not all in {places} (set ${ENV_VAR})")
+    folder = real_folder(name, files)
+    if folder is not None:
+        return folder
+    pytest.skip(missing_reason(name, files))
+
+
+def missing_reason(name: str, files: list[str]) -> str:
+    """Why a test that needs the real data set ``name`` does not run: the files and every place looked in."""
+    places = " or ".join(str(root / name) for root in real_data_roots())
+    return f"real {name} data not present: {', '.join(files)} not all in {places} (set ${ENV_VAR})"
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
