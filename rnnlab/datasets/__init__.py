@@ -25,7 +25,8 @@ from .split import hold_out, holdout_indices
 from .tasks import SPLITS, TASKS, TEXT_TASKS, Task, load_task, register_task, task_options
 
 __all__ = [
-    "load_task", "task_options", "register_task", "Task", "TASKS", "TEXT_TASKS", "SPLITS", "SequenceDataset", "one_hot", "BatchLoader",
+    "load_task", "task_options", "register_task", "Task", "TASKS", "TEXT_TASKS", "SPLITS", "SequenceDataset",
+    "one_hot", "BatchLoader",
     "TokenStreamLoader", "to_device", "hold_out", "holdout_indices",
     "adding_task", "adding_dataset", "ADDING_TARGETS", "ADDING_BASELINE_MSE",
     "copying_task", "copying_dataset", "copying_baseline",

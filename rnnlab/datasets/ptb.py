@@ -19,7 +19,8 @@ import numpy as np
 from .cache import check_md5, existing_dataset_dir, fetch_missing, missing_files_error, read_bytes
 from .errors import DataFormatError
 
-__all__ = ["PTBCorpus", "PTB_FILES", "PTB_MD5", "PTB_URLS", "EOS", "UNK", "load_ptb", "read_ptb_texts", "batchify", "perplexity"]
+__all__ = ["PTBCorpus", "PTB_FILES", "PTB_MD5", "PTB_URLS", "EOS", "UNK", "load_ptb", "read_ptb_texts", "batchify",
+           "perplexity"]
 
 PTB_FILES = {"train": "ptb.train.txt", "valid": "ptb.valid.txt", "test": "ptb.test.txt"}
 PTB_MD5 = {

@@ -17,7 +17,8 @@ from .ptb_chars import load_ptb_chars
 from .sequence import SequenceDataset
 from .split import hold_out
 
-__all__ = ["Task", "TASKS", "TEXT_TASKS", "SPLITS", "load_task", "task_options", "register_task"]
+__all__ = ["Task", "TASKS", "STREAM_TASKS", "TEXT_TASKS", "SPLITS", "load_task", "task_options",
+           "register_task"]
 
 
 SPLITS = ("train", "val", "test")
@@ -30,17 +31,18 @@ class Task:
     """A task's data and what a training program needs to know about it.
 
     * ``train``, ``val``, ``test``: :class:`SequenceDataset` for the sequence tasks; token ids (L,) int64 for
-      ``ptb`` (words) and ``ptb-char`` (characters). ``val`` is the validation split (``valid`` is a read-only alias): for ``ptb`` the file
-      ``ptb.valid.txt``; for MNIST and HAR a seeded hold-out removed from the training file
-      (:func:`rnnlab.datasets.hold_out`, option ``val_size``, 0 for none); for adding and copying a separate
-      set drawn from its own seed (option ``n_val``, 0 for none). It is None when the task has none.
+      ``ptb`` (words) and ``ptb-char`` (characters). ``val`` is the validation split (``valid`` is a
+      read-only alias): for ``ptb`` and ``ptb-char`` the file ``ptb.valid.txt``; for MNIST and HAR a seeded
+      hold-out removed from the training file (:func:`rnnlab.datasets.hold_out`, option ``val_size``, 0 for
+      none); for adding and copying a separate set drawn from its own seed (option ``n_val``, 0 for none). It
+      is None when the task has none.
     * ``input_kind``: ``"float"`` (inputs (T, B, input_size)) or ``"tokens"`` (inputs (k, B) int64 ids in
       [0, input_size), for an embedding).
     * ``target``: ``"last"`` (one target per sequence, predicted from the last step: (B,) classes or (B, 1)
       values), ``"every_step"`` (classes (T, B)), ``"next_token"`` (classes (k, B), the next token).
     * ``loss``: ``"mse"`` or ``"cross_entropy"``; ``metric``: ``"mse"``, ``"accuracy"`` or ``"perplexity"``.
-    * ``output_size``: classes (``num_classes``) or regression outputs; ``seq_len``: T (None for ``ptb``,
-      whose chunk length is the loader's ``bptt``).
+    * ``output_size``: classes (``num_classes``) or regression outputs; ``seq_len``: T (None for ``ptb``
+      and ``ptb-char``, whose chunk length is the loader's ``bptt``).
     * ``baseline_loss``: the test loss of the best prediction that ignores the inputs, fitted on ``train``
       (for adding: predicting the training targets' mean, ~1/6; copying: 10 log(8)/(T + 20); classification:
       the training class frequencies; ptb and ptb-char: the unigram distribution), the level a model must beat.
@@ -195,7 +197,8 @@ def _ptb_char(data_dir, *, download: bool = True, n_train: int | None = None, n_
               n_test: int | None = None) -> Task:
     corpus = load_ptb_chars(data_dir, download=download)
     v = len(corpus.alphabet)
-    train, test = _prefix("ptb-char", "n_train", corpus.train, n_train), _prefix("ptb-char", "n_test", corpus.test, n_test)
+    train = _prefix("ptb-char", "n_train", corpus.train, n_train)
+    test = _prefix("ptb-char", "n_test", corpus.test, n_test)
     val = _prefix("ptb-char", "n_val", corpus.valid, n_val)
     return Task("ptb-char", train, test, val=val, input_size=v, output_size=v, input_kind="tokens",
                 target="next_token", loss="cross_entropy", metric="perplexity", seq_len=None, num_classes=v,
@@ -218,6 +221,9 @@ TASKS: dict = {
 the papers' tasks, then those registered with :func:`register_task` (a ``--plugins`` module's)."""
 
 
+STREAM_TASKS = ("ptb", "ptb-char")
+"""The tasks served as one token stream in TBPTT chunks (``input_kind`` ``"tokens"``), named before loading
+them (the memory estimate reads it)."""
 TEXT_TASKS = ("ptb-char",)
 """The tasks whose tokens are a text's characters (their :class:`Task` has an ``alphabet``): ``rnnlab train``
 samples text from the model at each validation of these (settings ``sample_chars``, ``temperature``)."""

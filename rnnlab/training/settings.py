@@ -141,7 +141,7 @@ SETTINGS: tuple[Setting, ...] = (
     S("restart", int, 0, "nesterov cells: restart period F in steps (0: no restart)", "model", NONNEG, CELL),
     S("nesterov_form", str, "paper", "nesterov cells: the paper's rule, or a released code's variant", "model",
       applies=CELL),
-    S("momentum_clock", str, "sequence", "ptb: momentum step index runs on across chunks (sequence) or "
+    S("momentum_clock", str, "sequence", "ptb, ptb-char: momentum step index runs on across chunks (sequence) or "
       "restarts per chunk (chunk, as the authors' PTB code)", "model"),
     S("mag", float, 5.0, "indrnn: recurrent weights bounded by |u| <= mag^(1/T)", "model",
       Range(0, None, lo_open=True, why="a bound on |u|"), CELL),
@@ -151,7 +151,7 @@ SETTINGS: tuple[Setting, ...] = (
       "every K-th (0: never, which is expRNN)", "model", NONNEG),
     S("batch_norm", bool, False, "batch normalization between stacked layers", "model", main=True),
     S("dropout", float, 0.0, "dropout probability between stacked layers", "model", PROB, main=True),
-    S("embedding", int, 0, "ptb: embedding size (0: = hidden)", "model", NONNEG),
+    S("embedding", int, 0, "ptb, ptb-char: embedding size (0: = hidden)", "model", NONNEG),
     S("fused", bool, True, "fused sequence path with hand-written BPTT (--no-fused or --composed: composed "
       "steps, autodiff)", "model", main=True),
     S("kernels", bool, True, "fused path: compiled kernels where present (--no-kernels: the readable loop)",
@@ -189,13 +189,13 @@ SETTINGS: tuple[Setting, ...] = (
     # the run
     S("steps", int, 0, "optimizer steps (0: from --epochs; both 0: 2000)", "run", NONNEG, main=True),
     S("epochs", int, 0, "passes over the training set (when --steps is 0)", "run", NONNEG, NO_STEPS, main=True),
-    S("batch_size", int, 64, "training batch, in sequences (ptb: streams); global under MPI", "run", POS,
+    S("batch_size", int, 64, "training batch, in sequences (ptb, ptb-char: streams); global under MPI", "run", POS,
       main=True),
-    S("tbptt", int, 0, "TBPTT chunk length k1 in steps (0: full BPTT; ptb: 35)", "run", NONNEG, main=True),
+    S("tbptt", int, 0, "TBPTT chunk length k1 in steps (0: full BPTT; ptb, ptb-char: 35)", "run", NONNEG, main=True),
     S("tbptt_k2", int, 0, "TBPTT truncation length k2 >= k1 in steps (0: = k1)", "run", NONNEG, TBPTT, main=True),
     S("eval_every", int, 500, "optimizer steps between validation evaluations", "run", POS, main=True),
-    S("eval_batch_size", int, 0, "evaluation batch (0: ptb 1, one continuous stream; others max(batch-size, "
-      "256))", "run", NONNEG),
+    S("eval_batch_size", int, 0, "evaluation batch (0: ptb and ptb-char 1, one continuous stream; others "
+      "max(batch-size, 256))", "run", NONNEG),
     S("keep_best", bool, False, "keep the best-validation model (best.npz) and test it too", "run", main=True),
     S("log_every", int, 20, "optimizer steps between lines of metrics.jsonl and the progress bar", "run", POS),
     S("checkpoint_every", int, 500, "optimizer steps between checkpoints", "run", POS),

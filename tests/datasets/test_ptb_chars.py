@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rnnlab.datasets.tasks import STREAM_TASKS, TEXT_TASKS
 from rnnlab.datasets import (PTB_MD5, ChecksumError, DataFormatError, decode_text, encode_text, load_ptb_chars,
                              load_task, unigram_entropy)
 from tests.datasets.dataset_files import shared_folder, write_ptb, write_ptb_sentences
@@ -64,6 +65,7 @@ def test_the_task_next_character_unigram_baseline_and_prefixes(ptb_root):
     full = load_ptb_chars(ptb_root, download=False)
     assert (task.input_kind, task.target, task.loss, task.metric) == ("tokens", "next_token", "cross_entropy",
                                                                       "perplexity")
+    assert task.name in TEXT_TASKS and set(TEXT_TASKS) <= set(STREAM_TASKS)    # named before loading: as loaded
     assert task.alphabet == full.alphabet and task.input_size == task.output_size == len(full.alphabet)
     np.testing.assert_array_equal(task.val, full.valid)
     p = np.bincount(full.train, minlength=task.input_size) / len(full.train)

@@ -3,8 +3,8 @@
 The pages are the chapters (docs/*.md) and the exercise solutions (docs/solutions/*.md; a solution page runs
 after its chapter, in the chapter's namespace). A page's blocks share one namespace (a chapter builds up its
 example step by step). Blocks run on the numpy backend in a temporary working directory, so pictures a page
-writes land there, and so do the files its ``%%writefile`` blocks write (see doc_pages). A block whose first line is ``# doc: skip`` is shown
-but not run (for commands that need a GPU or hours). A page that reads a real data set (doc_pages.PAGE_DATA)
+writes land there, and so do the files its ``%%writefile`` blocks write (see doc_pages). A block whose first
+line is ``# doc: skip`` is shown but not run (for commands that need a GPU or hours). A page that reads a real data set (doc_pages.PAGE_DATA)
 reads it where the real-data tests find it, else a small corpus in the same layout.
 """
 import pytest
