@@ -6,13 +6,14 @@ out by hand. Every cell family shares the same three stages, and only the middle
 differs::
 
     A_t = x_t W_ih + b_ih                      input projection, all T steps in one matmul      (T, B, G)
-    D_t = rule(A_1..A_t)                       momentum cells only: v_t (and m_t), see momentum_rules.py
-    D_t = D_t + b_hh                           momentum cells only: the recurrent bias, outside momentum
-    h_t, ... = core(D_t, h_{t-1}, ...)         the family's recurrence: RNN, IndRNN, LSTM or GRU
+    A_t <- rule(A_1..A_t) + b_hh               momentum cells only: v_t (and m_t), see momentum_rules.py,
+                                               then the recurrent bias, outside momentum
+    h_t, ... = core(A_t, h_{t-1}, ...)         the family's recurrence: RNN, IndRNN, LSTM or GRU
 
-and the backward runs them in reverse: the core's BPTT loop gives dL/dD_t for every t, the momentum
-rule's reverse loop turns it into dL/dA_t, and the projection's gradients are three matmuls over all steps:
-dL/dx = dA W_ih^T, dL/dW_ih = x^T dA, dL/db_ih = sum_t,b dA.
+A, what the core receives, is the *drive* (for the plain cells the projection itself), and dA its gradient,
+in every core. The backward runs the stages in reverse: the core's BPTT loop gives dA = dL/dA_t for every t,
+the momentum rule's reverse loop turns it, in place, into the projection's dL/dA_t, and the projection's
+gradients are three matmuls over all steps: dL/dx = dA W_ih^T, dL/dW_ih = x^T dA, dL/db_ih = sum_t,b dA.
 
 Two paths run it. The *readable loop* is the above, in backend-generic array code (the cores' ``forward``
 and ``backward``, the rules' ``scan`` and ``scan_backward``). The *fast path* is one compiled pair of the
@@ -70,11 +71,11 @@ def flush_tiny(xp, a):
 
 
 class Core:
-    """Base of the cores: a family's recurrence on raw arrays, given the drive D (T, B, G).
+    """Base of the cores: a family's recurrence on raw arrays, given the drive A (T, B, G).
 
     A core declares ``state_names`` (its states, each (B, H), h first), ``n_params`` (how many parameters its
-    loop takes) and implements the readable loop: ``forward(xp, D, params, states) -> (hs, finals, cache)``
-    and ``backward(xp, cache, dhs, dfinals, norms=None) -> (dD, dparams, dstates)`` (``norms``: a list that
+    loop takes) and implements the readable loop: ``forward(xp, A, params, states) -> (hs, finals, cache)``
+    and ``backward(xp, cache, dhs, dfinals, norms=None) -> (dA, dparams, dstates)`` (``norms``: a list that
     receives ||dL/dh_t|| per step, t = T..1, for the gradient-norm probe).
 
     The fast path, optional: ``fast_kinds``, the momentum rules' kinds (``kernel_kind``; None: no rule) that

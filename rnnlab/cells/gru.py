@@ -9,15 +9,15 @@ from .registry import register_cell
 
 
 class GRUCore(Core):
-    """Raw-array loops of the GRU given the drive D (T, B, 3H) (D_t = x_t W_ih + b_ih, blocks [r | z | n]):
+    """Raw-array loops of the GRU given the drive A (T, B, 3H) (A_t = x_t W_ih + b_ih, blocks [r | z | n]):
 
         e_t = h_{t-1} W_hh + b_hh                                       (B, 3H), blocks [e_r | e_z | e_n]
-        r_t = sigma(D_r + e_r),  z_t = sigma(D_z + e_z),  n_t = tanh(D_n + r_t * e_n)
+        r_t = sigma(A_r + e_r),  z_t = sigma(A_z + e_z),  n_t = tanh(A_n + r_t * e_n)
         h_t = (1 - z_t) * n_t + z_t * h_{t-1}
 
     BPTT, with dh_t = dL/dh_t (output + through step t+1):
         dn = dh_t (1 - z);  dz = dh_t (h_{t-1} - n);  da_n = dn (1 - n^2);  dr = da_n e_n
-        dL/dD_t = [dr r(1-r), dz z(1-z), da_n];   dL/de_t = [dr r(1-r), dz z(1-z), da_n r]
+        dL/dA_t = [dr r(1-r), dz z(1-z), da_n];   dL/de_t = [dr r(1-r), dz z(1-z), da_n r]
         dL/dh_{t-1} = dh_t z + dL/de_t W_hh^T;   dL/dW_hh = sum_t h_{t-1}^T dL/de_t;   dL/db_hh = sum_t,b dL/de_t.
     Values below smallest_normal / eps are flushed to zero in the backward (``flush_tiny``), as the compiled
     kernel (``kernels/gru.py``, the fast path ``fast_forward``) does.
@@ -26,18 +26,18 @@ class GRUCore(Core):
     state_names = ("h",)
     fast_kinds = frozenset({None})
 
-    def forward(self, xp, D, params, states):
+    def forward(self, xp, A, params, states):
         (U, b), (h,) = params, states
-        h0, T = h, D.shape[0]
+        h0, T = h, A.shape[0]
         H = U.shape[0]
-        hs = empty_like_steps(xp, D, T, H)
-        gates = empty_like_steps(xp, D, T, 3 * H)   # [r | z | n]
-        e_ns = empty_like_steps(xp, D, T, H)
+        hs = empty_like_steps(xp, A, T, H)
+        gates = empty_like_steps(xp, A, T, 3 * H)   # [r | z | n]
+        e_ns = empty_like_steps(xp, A, T, H)
         for t in range(T):
             e = xp.matmul(h, U) + b
-            rz = sigmoid(xp, D[t, ...][:, :2 * H] + e[:, :2 * H])
+            rz = sigmoid(xp, A[t, ...][:, :2 * H] + e[:, :2 * H])
             r, z = rz[:, :H], rz[:, H:]
-            n = xp.tanh(D[t, ...][:, 2 * H:] + r * e[:, 2 * H:])
+            n = xp.tanh(A[t, ...][:, 2 * H:] + r * e[:, 2 * H:])
             h = (1 - z) * n + z * h
             hs[t, ...], e_ns[t, ...] = h, e[:, 2 * H:]
             gates[t, ...] = xp.concat([rz, n], axis=1)
@@ -47,7 +47,7 @@ class GRUCore(Core):
         U, h0, hs, gates, e_ns = cache
         (dh_next,) = dfinals
         T, H = hs.shape[0], hs.shape[-1]
-        dD = empty_like_steps(xp, hs, T, 3 * H)
+        dA = empty_like_steps(xp, hs, T, 3 * H)
         dE = empty_like_steps(xp, hs, T, 3 * H)
         for t in range(T - 1, -1, -1):
             dh = flush_tiny(xp, dhs[t, ...] + dh_next)
@@ -60,13 +60,13 @@ class GRUCore(Core):
             da_r = da_n * e_ns[t, ...] * r * (1 - r)
             da_z = dh * (h_prev - n) * z * (1 - z)
             da_r, da_z, da_n = flush_tiny(xp, da_r), flush_tiny(xp, da_z), flush_tiny(xp, da_n)
-            dD[t, ...] = xp.concat([da_r, da_z, da_n], axis=1)
+            dA[t, ...] = xp.concat([da_r, da_z, da_n], axis=1)
             de = xp.concat([da_r, da_z, flush_tiny(xp, da_n * r)], axis=1)
             dE[t, ...] = de
             dh_next = flush_tiny(xp, dh * z) + xp.matmul(de, U.T)
         dU = flush_tiny(xp, sum_steps_matmul(xp, previous_states(xp, h0, hs), dE))
         db = flush_tiny(xp, xp.sum(dE, axis=(0, 1)))
-        return dD, (dU, db), (flush_tiny(xp, dh_next),)
+        return dA, (dU, db), (flush_tiny(xp, dh_next),)
 
     def fast_forward(self, kernels, a: SequenceArgs, rule, t0: int):
         """The compiled pair (no momentum rule): ((hs, h_T), cache)."""

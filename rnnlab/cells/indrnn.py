@@ -12,10 +12,10 @@ from .registry import register_cell
 
 
 class IndRNNCore(Core):
-    """Raw-array loops of h_t = relu(D_t + u * h_{t-1}), given the drive D (T, B, H) (D_t = x_t W + b).
+    """Raw-array loops of h_t = relu(A_t + u * h_{t-1}), given the drive A (T, B, H) (A_t = x_t W + b).
 
     BPTT (the reference's manual loop): with dh_t = dL/dh_t from the output plus ``carry`` from step t+1,
-        delta_t = dh_t * 1[h_t > 0];   carry = delta_t * u;   dL/du = sum_t,b delta_t * h_{t-1};   dL/dD_t = delta_t.
+        delta_t = dh_t * 1[h_t > 0];   carry = delta_t * u;   dL/du = sum_t,b delta_t * h_{t-1};   dL/dA_t = delta_t.
     Values below smallest_normal / eps are flushed to zero in the backward (``flush_tiny``), as the compiled
     kernel (``kernels/indrnn.py``, the fast path ``fast_forward``) does.
     """
@@ -23,12 +23,12 @@ class IndRNNCore(Core):
     state_names = ("h",)
     fast_kinds = frozenset({None})
 
-    def forward(self, xp, D, params, states):
+    def forward(self, xp, A, params, states):
         (u,), (h,) = params, states
-        h0, T = h, D.shape[0]
-        hs = empty_like_steps(xp, D, T, u.shape[0])
+        h0, T = h, A.shape[0]
+        hs = empty_like_steps(xp, A, T, u.shape[0])
         for t in range(T):
-            z = D[t, ...] + u * h
+            z = A[t, ...] + u * h
             h = xp.where(z > 0, z, xp.zeros_like(z))
             hs[t, ...] = h
         return hs, (h,), (u, h0, hs)

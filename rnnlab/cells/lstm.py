@@ -12,16 +12,16 @@ LSTM_INITS = ("reference", "uniform")
 
 
 class LSTMCore(Core):
-    """Raw-array loops of the LSTM given the drive D (T, B, 4H) (D_t = x_t W_ih + b):
+    """Raw-array loops of the LSTM given the drive A (T, B, 4H) (A_t = x_t W_ih + b):
 
-        z_t = D_t + h_{t-1} U,   [i, f, g, o] = [sigma, sigma, tanh, sigma](z_t split in four (B, H) blocks)
+        z_t = A_t + h_{t-1} U,   [i, f, g, o] = [sigma, sigma, tanh, sigma](z_t split in four (B, H) blocks)
         c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)
 
     BPTT, with dh_t = dL/dh_t (output + through step t+1) and dc_t = dL/dc_t through step t+1 plus h_t's share:
         do = dh_t tanh(c_t);   dc_t += dh_t o (1 - tanh(c_t)^2)
         di = dc_t g;  dg = dc_t i;  df = dc_t c_{t-1};   dL/dc_{t-1} = dc_t f
         dz_t = [di i(1-i), df f(1-f), dg (1-g^2), do o(1-o)];   dL/dh_{t-1} = dz_t U^T
-        dL/dU = sum_t h_{t-1}^T dz_t (one matmul after the loop);   dL/dD_t = dz_t.
+        dL/dU = sum_t h_{t-1}^T dz_t (one matmul after the loop);   dL/dA_t = dz_t.
     Values below smallest_normal / eps are flushed to zero in the backward (``flush_tiny``), as the kernel does.
     The fast path (``fast_forward``) calls ``kernels/lstm.py``, or with a momentum rule ``kernels/momentum_cores.py``.
     """
@@ -49,16 +49,16 @@ class LSTMCore(Core):
         dz = xp.concat([di * i * (1 - i), df * f * (1 - f), dg * (1 - g * g), do * o * (1 - o)], axis=1)
         return dz, (dc * f,)
 
-    def forward(self, xp, D, params, states):
+    def forward(self, xp, A, params, states):
         (U,), (h, c) = params, states
-        h0, c0, T = h, c, D.shape[0]
+        h0, c0, T = h, c, A.shape[0]
         H = U.shape[0]
-        hs = empty_like_steps(xp, D, T, H)
-        cs = empty_like_steps(xp, D, T, H)
-        tanh_cs = empty_like_steps(xp, D, T, H)
-        gates = empty_like_steps(xp, D, T, 4 * H)
+        hs = empty_like_steps(xp, A, T, H)
+        cs = empty_like_steps(xp, A, T, H)
+        tanh_cs = empty_like_steps(xp, A, T, H)
+        gates = empty_like_steps(xp, A, T, 4 * H)
         for t in range(T):
-            (h, c), (act, tanh_c, _) = self.activate(xp, D[t, ...] + xp.matmul(h, U), (h, c))
+            (h, c), (act, tanh_c, _) = self.activate(xp, A[t, ...] + xp.matmul(h, U), (h, c))
             hs[t, ...], cs[t, ...], tanh_cs[t, ...], gates[t, ...] = h, c, tanh_c, act
         return hs, (h, c), (U, h0, c0, hs, cs, tanh_cs, gates)
 
@@ -66,7 +66,7 @@ class LSTMCore(Core):
         U, h0, c0, hs, cs, tanh_cs, gates = cache
         dh_next, dc_next = dfinals
         T, H = hs.shape[0], hs.shape[-1]
-        dZ = empty_like_steps(xp, hs, T, 4 * H)
+        dA = empty_like_steps(xp, hs, T, 4 * H)
         for t in range(T - 1, -1, -1):
             dh = flush_tiny(xp, dhs[t, ...] + dh_next)
             if norms is not None:
@@ -74,10 +74,10 @@ class LSTMCore(Core):
             c_prev = cs[t - 1, ...] if t > 0 else c0
             dz, (dc_next,) = self.backprop_activation(xp, (gates[t, ...], tanh_cs[t, ...], c_prev), dh, (dc_next,))
             dz, dc_next = flush_tiny(xp, dz), flush_tiny(xp, dc_next)
-            dZ[t, ...] = dz
+            dA[t, ...] = dz
             dh_next = xp.matmul(dz, U.T)
-        dU = flush_tiny(xp, sum_steps_matmul(xp, previous_states(xp, h0, hs), dZ))
-        return dZ, (dU,), (flush_tiny(xp, dh_next), dc_next)
+        dU = flush_tiny(xp, sum_steps_matmul(xp, previous_states(xp, h0, hs), dA))
+        return dA, (dU,), (flush_tiny(xp, dh_next), dc_next)
 
     def fast_forward(self, kernels, a: SequenceArgs, rule, t0: int):
         """The compiled pair: ((hs, h_T, c_T, *rule finals), cache)."""

@@ -68,11 +68,12 @@ def initial_A(kind: str, H: int, rng):
 
 
 class OrthogonalCore(Core):
-    """Raw-array loops of h_t = modReLU(D_t + h_{t-1} B), given the drive D (T, B, H).
+    """Raw-array loops of h_t = modReLU(A_t + h_{t-1} B), given the drive A (T, B, H) (A_t: the drive, as in
+    every core; not the cell's skew parameter ``A``, which the core never sees: it gets B).
 
     BPTT, with dh_t = dL/dh_t from the output plus dL/dh_t through step t+1, and g_t = 1[|z_t| + b > 0],
     s_t = sign(z_t):
-        dz_t = dh_t * g_t * s_t^2,   dL/dh_{t-1} (through step t) = dz_t B^T,   dL/dD_t = dz_t,
+        dz_t = dh_t * g_t * s_t^2,   dL/dh_{t-1} (through step t) = dz_t B^T,   dL/dA_t = dz_t,
         dL/dB = sum_t h_{t-1}^T dz_t,   dL/db = sum_t,batch dh_t * s_t * g_t = sum_t,batch dz_t * s_t.
     Values below smallest_normal / eps are flushed to zero in the backward (``flush_tiny``), as the compiled
     kernels do (the fast path: ``kernels.modrelu_rnn_forward``, or ``momentum_modrelu_rnn_forward`` with the
@@ -87,12 +88,12 @@ class OrthogonalCore(Core):
         r = xp.abs(z) + b
         return xp.sign(z) * xp.where(r > 0, r, xp.zeros_like(r))
 
-    def forward(self, xp, D, params, states):
+    def forward(self, xp, A, params, states):
         (B, b), (h,) = params, states
-        h0, T = h, D.shape[0]
-        hs, Z = (empty_like_steps(xp, D, T, B.shape[0]) for _ in range(2))
+        h0, T = h, A.shape[0]
+        hs, Z = (empty_like_steps(xp, A, T, B.shape[0]) for _ in range(2))
         for t in range(T):
-            z = D[t, ...] + xp.matmul(h, B)
+            z = A[t, ...] + xp.matmul(h, B)
             h = self.modrelu(xp, z, b)
             Z[t, ...], hs[t, ...] = z, h
         return hs, (h,), (B, b, h0, hs, Z)
@@ -100,18 +101,18 @@ class OrthogonalCore(Core):
     def backward(self, xp, cache, dhs, dfinals, norms=None):
         B, b, h0, hs, Z = cache
         (dh_next,) = dfinals
-        dZ = empty_like_steps(xp, Z, Z.shape[0], Z.shape[-1])
+        dA = empty_like_steps(xp, Z, Z.shape[0], Z.shape[-1])
         for t in range(Z.shape[0] - 1, -1, -1):
             dh = dhs[t, ...] + dh_next
             if norms is not None:
                 norms.append(step_norm(dh))
             z = Z[t, ...]
             dz = flush_tiny(xp, xp.where((xp.abs(z) + b > 0) & (z != 0), dh, xp.zeros_like(dh)))
-            dZ[t, ...] = dz
+            dA[t, ...] = dz
             dh_next = xp.matmul(dz, B.T)
-        dB = flush_tiny(xp, sum_steps_matmul(xp, previous_states(xp, h0, hs), dZ))
-        db = flush_tiny(xp, xp.sum(dZ * xp.sign(Z), axis=(0, 1)))
-        return dZ, (dB, db), (flush_tiny(xp, dh_next),)
+        dB = flush_tiny(xp, sum_steps_matmul(xp, previous_states(xp, h0, hs), dA))
+        db = flush_tiny(xp, xp.sum(dA * xp.sign(Z), axis=(0, 1)))
+        return dA, (dB, db), (flush_tiny(xp, dh_next),)
 
     def fast_forward(self, kernels, a: SequenceArgs, rule, t0: int):
         """The compiled pair (``kernels/rnn.py``, with a rule ``kernels/momentum_cores.py``): ((hs, h_T, *rule

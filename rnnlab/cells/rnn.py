@@ -13,11 +13,11 @@ RECURRENT_INITS = ("uniform", "orthogonal", "identity")
 
 
 class RNNCore(Core):
-    """Raw-array loops of h_t = phi(D_t + h_{t-1} U), given the drive D (T, B, H) (D_t = x_t W_ih + b).
+    """Raw-array loops of h_t = phi(A_t + h_{t-1} U), given the drive A (T, B, H) (A_t = x_t W_ih + b).
 
     BPTT: with dh_t = dL/dh_t from the output plus dL/dh_t through step t+1,
         dz_t = dh_t * phi'(z_t),   dL/dh_{t-1} (through step t) = dz_t U^T,
-        dL/dU = sum_t h_{t-1}^T dz_t (one matmul after the loop),   dL/dD_t = dz_t.
+        dL/dU = sum_t h_{t-1}^T dz_t (one matmul after the loop),   dL/dA_t = dz_t.
     phi'(z) is 1 - h^2 for tanh and 1[h > 0] for relu (0 at the kink). Values below smallest_normal / eps
     are flushed to zero in the backward (``flush_tiny``), as the compiled kernel (``kernels/rnn.py``) does.
     """
@@ -36,7 +36,7 @@ class RNNCore(Core):
         return dh * (1 - h * h) if self.nonlinearity == "tanh" else xp.where(h > 0, dh, xp.zeros_like(dh))
 
     def activate(self, xp, z, states):
-        """One step's activation: ((h_t,), what its backward needs) from z_t = D_t + h_{t-1} U (B, H)."""
+        """One step's activation: ((h_t,), what its backward needs) from z_t = A_t + h_{t-1} U (B, H)."""
         h = self.phi(xp, z)
         return (h,), h
 
@@ -44,28 +44,28 @@ class RNNCore(Core):
         """(dL/dz_t, ()) from dL/dh_t; the RNN carries no other state."""
         return self.backprop_phi(xp, h, dh), ()
 
-    def forward(self, xp, D, params, states):
+    def forward(self, xp, A, params, states):
         (U,), (h,) = params, states
-        h0, T = h, D.shape[0]
-        hs = empty_like_steps(xp, D, T, U.shape[0])
+        h0, T = h, A.shape[0]
+        hs = empty_like_steps(xp, A, T, U.shape[0])
         for t in range(T):
-            h = self.phi(xp, D[t, ...] + xp.matmul(h, U))
+            h = self.phi(xp, A[t, ...] + xp.matmul(h, U))
             hs[t, ...] = h
         return hs, (h,), (U, h0, hs)
 
     def backward(self, xp, cache, dhs, dfinals, norms=None):
         U, h0, hs = cache
         (dh_next,) = dfinals
-        dZ = empty_like_steps(xp, hs, hs.shape[0], hs.shape[-1])
+        dA = empty_like_steps(xp, hs, hs.shape[0], hs.shape[-1])
         for t in range(hs.shape[0] - 1, -1, -1):
             dh = dhs[t, ...] + dh_next
             if norms is not None:
                 norms.append(step_norm(dh))
             dz = flush_tiny(xp, self.backprop_phi(xp, hs[t, ...], dh))
-            dZ[t, ...] = dz
+            dA[t, ...] = dz
             dh_next = xp.matmul(dz, U.T)
-        dU = flush_tiny(xp, sum_steps_matmul(xp, previous_states(xp, h0, hs), dZ))
-        return dZ, (dU,), (flush_tiny(xp, dh_next),)
+        dU = flush_tiny(xp, sum_steps_matmul(xp, previous_states(xp, h0, hs), dA))
+        return dA, (dU,), (flush_tiny(xp, dh_next),)
 
     def fast_forward(self, kernels, a: SequenceArgs, rule, t0: int):
         """The compiled pair (``kernels/rnn.py``; with a rule ``kernels/momentum_cores.py``, the rule in the time

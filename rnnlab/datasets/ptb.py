@@ -19,7 +19,8 @@ import numpy as np
 from .cache import check_md5, existing_dataset_dir, fetch_missing, missing_files_error, read_bytes
 from .errors import DataFormatError
 
-__all__ = ["PTBCorpus", "PTB_FILES", "PTB_MD5", "PTB_URLS", "EOS", "UNK", "load_ptb", "batchify", "perplexity"]
+__all__ = ["PTBCorpus", "PTB_FILES", "PTB_MD5", "PTB_URLS", "EOS", "UNK", "load_ptb", "read_ptb_texts", "batchify",
+           "perplexity"]
 
 PTB_FILES = {"train": "ptb.train.txt", "valid": "ptb.valid.txt", "test": "ptb.test.txt"}
 PTB_MD5 = {
@@ -45,13 +46,41 @@ class PTBCorpus(NamedTuple):
         return {w: i for i, w in enumerate(self.vocab)}
 
 
-def _lines(path: Path, expected_md5: str | None) -> list[list[str]]:
-    data = read_bytes(path, loader="load_ptb", gunzip=False)
-    check_md5(data, expected_md5, path, loader="load_ptb")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataFormatError(f"load_ptb: {path} is not UTF-8 text ({exc})") from exc
+def read_ptb_texts(data_dir=None, *, download: bool = True, checksums: dict | None = PTB_MD5,
+                   base_urls: tuple[str, ...] = PTB_URLS, loader: str = "load_ptb") -> dict[str, tuple[Path, str]]:
+    """split (``train``, ``valid``, ``test``) -> (path, text) of the three files in ``<data dir>/ptb/``.
+
+    What :func:`load_ptb` and :func:`rnnlab.datasets.load_ptb_chars` read: missing files are downloaded
+    from ``base_urls`` when ``download`` and the data directory exists, each file is checked against
+    ``checksums`` (a map file name -> MD5, None for no check) and decoded as UTF-8. ``loader`` names the
+    caller in the errors (:class:`MissingDataError`, :class:`ChecksumError`, :class:`DataFormatError`).
+    """
+    folder = existing_dataset_dir("ptb", data_dir, loader=loader)
+    names = list(PTB_FILES.values())
+    missing = [n for n in names if not (folder / n).is_file()]
+    cause = ""
+    if missing and download and base_urls:
+        sources = {n: ([base.rstrip("/") + f"/{n}" for base in base_urls], (checksums or {}).get(n)) for n in missing}
+        cause = fetch_missing(sources, folder, data_dir, gunzip_for_md5=False, loader=loader)
+        missing = [n for n in names if not (folder / n).is_file()]
+    if missing:
+        raise missing_files_error(loader, folder, missing, cause=cause, download_name="ptb",
+                                  data_dir=data_dir,
+                                  instructions=f"download them from {' or '.join(base_urls or PTB_URLS)} and put "
+                                               "them there")
+    texts = {}
+    for split, name in PTB_FILES.items():
+        path = folder / name
+        data = read_bytes(path, loader=loader, gunzip=False)
+        check_md5(data, (checksums or {}).get(name), path, loader=loader)
+        try:
+            texts[split] = (path, data.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise DataFormatError(f"{loader}: {path} is not UTF-8 text ({exc})") from exc
+    return texts
+
+
+def _lines(text: str) -> list[list[str]]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -81,25 +110,13 @@ def load_ptb(data_dir=None, *, download: bool = True, checksums: dict | None = P
     929,589 / 73,760 / 82,430 tokens and 10,000 words. Raises :class:`MissingDataError` naming the files, the
     folder and the download command when files are absent.
     """
-    folder = existing_dataset_dir("ptb", data_dir, loader="load_ptb")
-    names = list(PTB_FILES.values())
-    missing = [n for n in names if not (folder / n).is_file()]
-    cause = ""
-    if missing and download and base_urls:
-        sources = {n: ([base.rstrip("/") + f"/{n}" for base in base_urls], (checksums or {}).get(n)) for n in missing}
-        cause = fetch_missing(sources, folder, data_dir, gunzip_for_md5=False, loader="load_ptb")
-        missing = [n for n in names if not (folder / n).is_file()]
-    if missing:
-        raise missing_files_error("load_ptb", folder, missing, cause=cause, download_name="ptb",
-                                  data_dir=data_dir,
-                                  instructions=f"download them from {' or '.join(base_urls or PTB_URLS)} and put "
-                                               "them there")
-    lines = {split: _lines(folder / name, (checksums or {}).get(name)) for split, name in PTB_FILES.items()}
+    texts = read_ptb_texts(data_dir, download=download, checksums=checksums, base_urls=base_urls)
+    lines = {split: _lines(text) for split, (_, text) in texts.items()}
     ids: dict[str, int] = {}
     for words in lines["train"]:
         for word in words:
             ids.setdefault(word, len(ids))
-    tokens = {split: _encode(lines[split], ids, folder / PTB_FILES[split]) for split in PTB_FILES}
+    tokens = {split: _encode(lines[split], ids, texts[split][0]) for split in PTB_FILES}
     return PTBCorpus(tuple(ids), tokens["train"], tokens["valid"], tokens["test"])
 
 

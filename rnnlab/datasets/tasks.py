@@ -13,10 +13,12 @@ from .har import har_datasets
 from .loader import BatchLoader, TokenStreamLoader
 from .mnist import mnist_datasets
 from .ptb import load_ptb
+from .ptb_chars import load_ptb_chars
 from .sequence import SequenceDataset
 from .split import hold_out
 
-__all__ = ["Task", "TASKS", "SPLITS", "load_task", "task_options", "register_task"]
+__all__ = ["Task", "TASKS", "STREAM_TASKS", "TEXT_TASKS", "SPLITS", "load_task", "task_options",
+           "register_task"]
 
 
 SPLITS = ("train", "val", "test")
@@ -29,20 +31,22 @@ class Task:
     """A task's data and what a training program needs to know about it.
 
     * ``train``, ``val``, ``test``: :class:`SequenceDataset` for the sequence tasks; token ids (L,) int64 for
-      ``ptb``. ``val`` is the validation split (``valid`` is a read-only alias): for ``ptb`` the file
-      ``ptb.valid.txt``; for MNIST and HAR a seeded hold-out removed from the training file
-      (:func:`rnnlab.datasets.hold_out`, option ``val_size``, 0 for none); for adding and copying a separate
-      set drawn from its own seed (option ``n_val``, 0 for none). It is None when the task has none.
+      ``ptb`` (words) and ``ptb-char`` (characters). ``val`` is the validation split (``valid`` is a
+      read-only alias): for ``ptb`` and ``ptb-char`` the file ``ptb.valid.txt``; for MNIST and HAR a seeded
+      hold-out removed from the training file (:func:`rnnlab.datasets.hold_out`, option ``val_size``, 0 for
+      none); for adding and copying a separate set drawn from its own seed (option ``n_val``, 0 for none). It
+      is None when the task has none.
     * ``input_kind``: ``"float"`` (inputs (T, B, input_size)) or ``"tokens"`` (inputs (k, B) int64 ids in
       [0, input_size), for an embedding).
     * ``target``: ``"last"`` (one target per sequence, predicted from the last step: (B,) classes or (B, 1)
       values), ``"every_step"`` (classes (T, B)), ``"next_token"`` (classes (k, B), the next token).
     * ``loss``: ``"mse"`` or ``"cross_entropy"``; ``metric``: ``"mse"``, ``"accuracy"`` or ``"perplexity"``.
-    * ``output_size``: classes (``num_classes``) or regression outputs; ``seq_len``: T (None for ``ptb``,
-      whose chunk length is the loader's ``bptt``).
+    * ``output_size``: classes (``num_classes``) or regression outputs; ``seq_len``: T (None for ``ptb``
+      and ``ptb-char``, whose chunk length is the loader's ``bptt``).
     * ``baseline_loss``: the test loss of the best prediction that ignores the inputs, fitted on ``train``
       (for adding: predicting the training targets' mean, ~1/6; copying: 10 log(8)/(T + 20); classification:
-      the training class frequencies; ptb: the unigram distribution), the level a model must beat.
+      the training class frequencies; ptb and ptb-char: the unigram distribution), the level a model must beat.
+    * ``alphabet``: a text task's characters (token id i is ``alphabet[i]``; see :data:`TEXT_TASKS`), else None.
     * ``info``: task-specific details (normalization statistics, permutation, class merge, vocabulary,
       ``val_size``).
     """
@@ -60,6 +64,7 @@ class Task:
     baseline_loss: float
     val: SequenceDataset | np.ndarray | None = None
     info: dict = field(default_factory=dict)
+    alphabet: str | None = None
 
     @property
     def valid(self) -> SequenceDataset | np.ndarray | None:
@@ -177,6 +182,30 @@ def _ptb(data_dir, *, download: bool = True) -> Task:
                 info={"vocab": corpus.vocab, "val_size": len(corpus.valid)})
 
 
+def _prefix(name: str, option: str, tokens: np.ndarray, n) -> np.ndarray | None:
+    """The first ``n`` tokens of a split (None: all of it; 0: no split, for the validation split only)."""
+    if n is None:
+        return tokens
+    low = 0 if option == "n_val" else 2
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < low:
+        raise ValueError(f"load_task({name!r}): {option} must be None (the whole file) or an integer >= {low} "
+                         f"(characters from the file's start{'; 0 for none' if low == 0 else ''}), got {n!r}")
+    return tokens[:n] if n else None
+
+
+def _ptb_char(data_dir, *, download: bool = True, n_train: int | None = None, n_val: int | None = None,
+              n_test: int | None = None) -> Task:
+    corpus = load_ptb_chars(data_dir, download=download)
+    v = len(corpus.alphabet)
+    train = _prefix("ptb-char", "n_train", corpus.train, n_train)
+    test = _prefix("ptb-char", "n_test", corpus.test, n_test)
+    val = _prefix("ptb-char", "n_val", corpus.valid, n_val)
+    return Task("ptb-char", train, test, val=val, input_size=v, output_size=v, input_kind="tokens",
+                target="next_token", loss="cross_entropy", metric="perplexity", seq_len=None, num_classes=v,
+                baseline_loss=_class_baseline(train, test, v), alphabet=corpus.alphabet,
+                info={"val_size": 0 if val is None else len(val)})
+
+
 TASKS: dict = {
     "adding": _adding,
     "copying": _copying,
@@ -186,9 +215,18 @@ TASKS: dict = {
     "har2": _har("har2", 0.0),
     "har2-noisy": _har("har2-noisy", 2.0),
     "ptb": _ptb,
+    "ptb-char": _ptb_char,
 }
 """Task name -> factory ``make(data_dir, *, option=default, ...) -> Task``, the names :func:`load_task` knows:
 the papers' tasks, then those registered with :func:`register_task` (a ``--plugins`` module's)."""
+
+
+STREAM_TASKS = ("ptb", "ptb-char")
+"""The tasks served as one token stream in TBPTT chunks (``input_kind`` ``"tokens"``), named before loading
+them (the memory estimate reads it)."""
+TEXT_TASKS = ("ptb-char",)
+"""The tasks whose tokens are a text's characters (their :class:`Task` has an ``alphabet``): ``rnnlab train``
+samples text from the model at each validation of these (settings ``sample_chars``, ``temperature``)."""
 
 
 def register_task(name: str):
@@ -233,7 +271,10 @@ def load_task(name: str, data_dir=None, **options) -> Task:
       mnist-permuted also permutation_seed;
     * har2, har2-noisy: merge, noise_variance (0 and 2), val_size (None: a tenth of the training windows,
       rounded down), seed (of the noise and of the hold-out);
-    * ptb: download (val is ``ptb.valid.txt``).
+    * ptb: download (val is ``ptb.valid.txt``);
+    * ptb-char: download, n_train, n_val, n_test (None: the whole file; a number: that many characters from
+      the file's start; n_val 0: no validation split). The same files as ptb, read as characters
+      (:mod:`rnnlab.datasets.ptb_chars`).
 
     ``val_size`` / ``n_val`` 0: no validation split. Normalization statistics (MNIST, HAR) come from the whole
     training file, hold-out included; ``baseline_loss`` from the training split. Unknown names and options

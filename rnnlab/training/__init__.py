@@ -7,7 +7,7 @@
 * :mod:`.data` -- the task; :mod:`.model` -- the network; :mod:`.work` -- units of work (minibatch, TBPTT
   chunk, token chunk); :mod:`.evaluation` -- losses and metrics over a split;
 * :mod:`.loop` -- the run; :mod:`.records` and :mod:`.rundir` -- what it writes, where; :mod:`.checkpoints`;
-  :mod:`.saved` -- a run loaded back (``load_run``);
+  :mod:`.saved` -- a run loaded back (``load_run``); :mod:`.sampling` -- text a character model writes;
 * :mod:`.distributed` -- data parallelism over MPI; :mod:`.plots`; :mod:`.experiments` -- the papers' runs.
 """
 from .checkpoints import CheckpointError
@@ -15,8 +15,10 @@ from .config import ConfigError, TrainConfig, from_mapping, load_toml
 from .evaluation import evaluate
 from .loop import Diverged, Interrupted, Run
 from .rundir import RunDirError
+from .sampling import sample_text
 from .saved import SavedRun, load_run
 from .session import evaluate_run, resume, train
 
 __all__ = ["train", "resume", "evaluate_run", "evaluate", "TrainConfig", "ConfigError", "from_mapping", "load_toml",
-           "Run", "Diverged", "Interrupted", "CheckpointError", "RunDirError", "load_run", "SavedRun"]
+           "Run", "Diverged", "Interrupted", "CheckpointError", "RunDirError", "load_run", "SavedRun",
+           "sample_text"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from ..datasets import task_options
+from ..datasets.tasks import STREAM_TASKS
 from .evaluation import PTB_DEFAULT_BPTT, SEQUENCE_EVAL_BATCH
 
 GATES = 8
@@ -36,13 +37,13 @@ def estimate(cfg) -> dict[tuple, int]:
     options = task_options(cfg.task)
     generated = "seq_len" in options
     T = (cfg.seq_len or options["seq_len"]) if generated else None
-    chunk = cfg.tbptt or T or (PTB_DEFAULT_BPTT if cfg.task == "ptb" else 1)
+    chunk = cfg.tbptt or T or (PTB_DEFAULT_BPTT if cfg.task in STREAM_TASKS else 1)
     along = ("tbptt",) if cfg.tbptt else ("seq_len",) if generated else ()
     h, layers = cfg.hidden, cfg.layers
     width = max(h, cfg.embedding)
     need = {("hidden", "layers", "embedding"): OPTIMIZER_COPIES * layers * GATES // 2 * h * (h + width) * item}
     need[("batch_size", *along, "hidden", "layers")] = GATES * layers * chunk * cfg.batch_size * width * item
-    eval_batch = cfg.eval_batch_size or (1 if cfg.task == "ptb" else max(cfg.batch_size, SEQUENCE_EVAL_BATCH))
+    eval_batch = cfg.eval_batch_size or (1 if cfg.task in STREAM_TASKS else max(cfg.batch_size, SEQUENCE_EVAL_BATCH))
     need[("eval_batch_size", *along, "hidden", "layers")] = GATES * layers * chunk * eval_batch * width * item // 2
     if generated:
         per_sequence = T * 8 * 8   # generated in float64, up to 8 inputs a step (copying's one-hot)
@@ -81,7 +82,7 @@ def check_against_task(cfg, task) -> None:
                               f"(T = {T}); use {name} <= {T}, or 0 for full BPTT")
     if task.input_kind == "tokens":
         if cfg.tbptt_k2 and cfg.tbptt_k2 != cfg.tbptt:
-            raise ConfigError("config: ptb is served in consecutive chunks; tbptt_k2 must equal tbptt")
+            raise ConfigError(f"config: {cfg.task} is served in consecutive chunks; tbptt_k2 must equal tbptt")
         for name, split in (("batch_size", "train"), ("eval_batch_size", "val"), ("eval_batch_size", "test")):
             tokens = len(task.split(split))
             if getattr(cfg, name) > tokens // 2:

@@ -30,7 +30,8 @@ from .fit import check_against_task
 from .model import SequenceModel, trivialization_for
 from .records import Records
 from .registry import build_optimizer, build_schedulers
-from .reporting import progress_bar
+from .reporting import progress_bar, show_sample
+from .sampling import SAMPLE_STREAM, sample_text
 from .work import WorkSource, steps_per_epoch
 
 
@@ -270,7 +271,15 @@ class Run:
         if self.cfg.keep_best and metrics["loss"] < self.best["val_loss"]:
             self.best = {"step": self.step, "val_loss": metrics["loss"]}
             checkpoints.save_run(self, self.out / checkpoints.BEST)
+        if self.task.alphabet is not None and self.cfg.sample_chars and self.comm.is_root:
+            show_sample(self.sample(), self.step, self.cfg.temperature, metrics["loss"])
         return metrics
+
+    def sample(self) -> str:
+        """What the model writes now (a text task): ``sample_chars`` characters at ``temperature``, drawn from a
+        generator seeded by the run's seed and step (the same run always prints the same samples)."""
+        return sample_text(self.model, self.task.alphabet, self.cfg.sample_chars, temperature=self.cfg.temperature,
+                           seed=[self.cfg.seed, SAMPLE_STREAM, self.step])
 
     def finish(self) -> dict:
         """The end of training: validation, the checkpoint, then the test split, read once (twice with

@@ -45,6 +45,16 @@ def progress_bar(total: int, desc: str, enabled: bool = True, stream=None, initi
                 maxinterval=PLAIN_EVERY * 2, dynamic_ncols=tty, ascii=not tty, leave=True)
 
 
+def show_sample(text: str, step: int, temperature: float, val_loss: float, stream=None) -> None:
+    """A text task's sample on stdout, below a line naming the step, the validation loss in bits per character
+    (nats / ln 2) and the temperature, each line indented (a progress bar on the terminal is cleared and
+    redrawn around it)."""
+    from tqdm.auto import tqdm
+    body = "\n".join("    " + line for line in text.split("\n"))
+    tqdm.write(f"sample at step {step} (val {val_loss / math.log(2):.3f} bits/char, temperature {temperature:g}):"
+               f"\n{body}", file=stream or sys.stdout)
+
+
 def finite_or_none(value):
     """Non-finite floats become None (strict JSON has no NaN or Infinity), inside dicts and lists too."""
     if isinstance(value, float) and not math.isfinite(value):

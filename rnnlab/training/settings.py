@@ -88,6 +88,14 @@ NO_STEPS = Where("runs set by epochs (steps 0)", lambda c: c.steps == 0)
 TBPTT = Where("truncated BPTT (tbptt > 0)", lambda c: c.tbptt > 0)
 GPU = Where("backend cupy or strict", lambda c: c.backend != "numpy")
 
+
+def _text_task(cfg) -> bool:
+    from ..datasets.tasks import TEXT_TASKS
+    return cfg.task in TEXT_TASKS
+
+
+TEXT = Where("a text task (ptb-char)", _text_task)
+
 POS = Range(0, None, lo_open=True)
 NONNEG = Range(0, None)
 UNIT = Range(0, 1, hi_open=True, why="a fraction")
@@ -101,11 +109,12 @@ SETTINGS: tuple[Setting, ...] = (
     S("task", str, "adding", "what to learn", "task", main=True),
     S("seq_len", int, 50, "sequence length T of generated tasks (0: the task's default, 100)", "task", NONNEG,
       TASK, main=True),
-    S("train_size", int, 0, "generated tasks: training sequences (0: the task's default, 20000)", "task", NONNEG,
-      TASK),
+    S("train_size", int, 0, "generated tasks: training sequences (0: the task's default, 20000); ptb-char: "
+      "characters from the file's start (0: all)", "task", NONNEG, TASK),
     S("val_size", int, 0, "validation examples (0: the task's default, e.g. 5000 MNIST images held out of "
-      "train)", "task", NONNEG, main=True),
-    S("test_size", int, 0, "generated tasks: test sequences (0: the task's default, 2000)", "task", NONNEG, TASK),
+      "train; ptb-char: characters, 0: all)", "task", NONNEG, main=True),
+    S("test_size", int, 0, "generated tasks: test sequences (0: the task's default, 2000); ptb-char: characters "
+      "(0: all)", "task", NONNEG, TASK),
     S("range_sum", bool, False, "adding task: the FW paper's range-sum target instead of the standard sum",
       "task", applies=TASK),
     S("har_mapping", str, "", "HAR-2: the six-to-two class merge, e.g. 1:1,2:0,3:1,4:0,5:1,6:0", "task",
@@ -132,7 +141,7 @@ SETTINGS: tuple[Setting, ...] = (
     S("restart", int, 0, "nesterov cells: restart period F in steps (0: no restart)", "model", NONNEG, CELL),
     S("nesterov_form", str, "paper", "nesterov cells: the paper's rule, or a released code's variant", "model",
       applies=CELL),
-    S("momentum_clock", str, "sequence", "ptb: momentum step index runs on across chunks (sequence) or "
+    S("momentum_clock", str, "sequence", "ptb, ptb-char: momentum step index runs on across chunks (sequence) or "
       "restarts per chunk (chunk, as the authors' PTB code)", "model"),
     S("mag", float, 5.0, "indrnn: recurrent weights bounded by |u| <= mag^(1/T)", "model",
       Range(0, None, lo_open=True, why="a bound on |u|"), CELL),
@@ -142,7 +151,7 @@ SETTINGS: tuple[Setting, ...] = (
       "every K-th (0: never, which is expRNN)", "model", NONNEG),
     S("batch_norm", bool, False, "batch normalization between stacked layers", "model", main=True),
     S("dropout", float, 0.0, "dropout probability between stacked layers", "model", PROB, main=True),
-    S("embedding", int, 0, "ptb: embedding size (0: = hidden)", "model", NONNEG),
+    S("embedding", int, 0, "ptb, ptb-char: embedding size (0: = hidden)", "model", NONNEG),
     S("fused", bool, True, "fused sequence path with hand-written BPTT (--no-fused or --composed: composed "
       "steps, autodiff)", "model", main=True),
     S("kernels", bool, True, "fused path: compiled kernels where present (--no-kernels: the readable loop)",
@@ -180,17 +189,21 @@ SETTINGS: tuple[Setting, ...] = (
     # the run
     S("steps", int, 0, "optimizer steps (0: from --epochs; both 0: 2000)", "run", NONNEG, main=True),
     S("epochs", int, 0, "passes over the training set (when --steps is 0)", "run", NONNEG, NO_STEPS, main=True),
-    S("batch_size", int, 64, "training batch, in sequences (ptb: streams); global under MPI", "run", POS,
+    S("batch_size", int, 64, "training batch, in sequences (ptb, ptb-char: streams); global under MPI", "run", POS,
       main=True),
-    S("tbptt", int, 0, "TBPTT chunk length k1 in steps (0: full BPTT; ptb: 35)", "run", NONNEG, main=True),
+    S("tbptt", int, 0, "TBPTT chunk length k1 in steps (0: full BPTT; ptb, ptb-char: 35)", "run", NONNEG, main=True),
     S("tbptt_k2", int, 0, "TBPTT truncation length k2 >= k1 in steps (0: = k1)", "run", NONNEG, TBPTT, main=True),
     S("eval_every", int, 500, "optimizer steps between validation evaluations", "run", POS, main=True),
-    S("eval_batch_size", int, 0, "evaluation batch (0: ptb 1, one continuous stream; others max(batch-size, "
-      "256))", "run", NONNEG),
+    S("eval_batch_size", int, 0, "evaluation batch (0: ptb and ptb-char 1, one continuous stream; others "
+      "max(batch-size, 256))", "run", NONNEG),
     S("keep_best", bool, False, "keep the best-validation model (best.npz) and test it too", "run", main=True),
     S("log_every", int, 20, "optimizer steps between lines of metrics.jsonl and the progress bar", "run", POS),
     S("checkpoint_every", int, 500, "optimizer steps between checkpoints", "run", POS),
     S("record_grad_norms", bool, False, "record each layer's gradient norm in metrics.jsonl", "run"),
+    S("sample_chars", int, 200, "text tasks: characters the model writes after each validation, printed "
+      "(0: none); drawn from their own generator, seeded by --seed and the step", "run", NONNEG, TEXT),
+    S("temperature", float, 1.0, "text tasks: sampling temperature tau, p_c ~ exp(y_c / tau): 1 draws from the "
+      "model's distribution, lower is safer and more repetitive, higher is noisier", "run", POSITIVE, TEXT),
     S("backend", str, "", "array backend (else $RNNLAB_BACKEND, else numpy)", "run", main=True),
     S("device", str, "", "device index (cupy, strict)", "run", applies=GPU),
     S("dtype", str, "float32", "floating-point type of weights and data", "run", main=True),

@@ -26,15 +26,24 @@ def real_data_roots() -> list[Path]:
     return [Path(env).expanduser()] * bool(env) + [SHARED_DATA]
 
 
+def real_folder(name: str, files: list[str]) -> Path | None:
+    """``ROOT/name`` for the first of :func:`real_data_roots` that holds all ``files``, else None."""
+    return next((root / name for root in real_data_roots() if all((root / name / f).is_file() for f in files)), None)
+
+
 def shared_folder(name: str, files: list[str]) -> Path:
     """``ROOT/name`` for the first of :func:`real_data_roots` that holds all ``files``, else skip the test
     with the reason."""
-    roots = real_data_roots()
-    for root in roots:
-        if all((root / name / f).is_file() for f in files):
-            return root / name
-    places = " or ".join(str(root / name) for root in roots)
-    pytest.skip(f"real {name} data not present: {', '.join(files)} not all in {places} (set ${ENV_VAR})")
+    folder = real_folder(name, files)
+    if folder is not None:
+        return folder
+    pytest.skip(missing_reason(name, files))
+
+
+def missing_reason(name: str, files: list[str]) -> str:
+    """Why a test that needs the real data set ``name`` does not run: the files and every place looked in."""
+    places = " or ".join(str(root / name) for root in real_data_roots())
+    return f"real {name} data not present: {', '.join(files)} not all in {places} (set ${ENV_VAR})"
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -99,6 +108,25 @@ def write_ptb(folder: Path) -> dict:
     for name, text in texts.items():
         (folder / name).write_text(text)
     return {name: hashlib.md5(text.encode()).hexdigest() for name, text in texts.items()}
+
+
+SUBJECTS = ("the company", "mr. <unk>", "the board", "analysts", "the market", "the dollar", "its shares")
+VERBS = ("said", "rose", "fell", "will buy", "expects", "reported", "sold")
+OBJECTS = ("N N", "the shares", "a loss of $ N million", "<unk> inc.", "the stock", "its profit", "N years ago")
+
+
+def write_ptb_sentences(folder: Path, lines: tuple[int, int, int] = (300, 40, 40), seed: int = 0) -> dict:
+    """A small corpus in PTB's layout and style (lower case, ``N`` for numbers, ``<unk>``, a space before and
+    after each line), of sentences drawn from a three-slot grammar, so that a character model soon beats the
+    unigram entropy; ``lines`` of train, valid, test. Returns name -> MD5."""
+    rng = np.random.default_rng(seed)
+    md5 = {}
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, n in zip(("ptb.train.txt", "ptb.valid.txt", "ptb.test.txt"), lines):
+        text = "".join(f" {rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)} \n" for _ in range(n))
+        (folder / name).write_text(text)
+        md5[name] = hashlib.md5(text.encode()).hexdigest()
+    return md5
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

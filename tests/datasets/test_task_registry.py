@@ -18,8 +18,9 @@ def _check_batch_matches_metadata(task, x, y, batch):
         assert y.shape == (task.seq_len, batch) and y.max() < task.num_classes
 
 
-def test_registry_names_the_eight_tasks_of_the_training_program():
-    assert tuple(TASKS) == ("adding", "copying", "mnist-row", "mnist-pixel", "mnist-permuted", "har2", "har2-noisy", "ptb")
+def test_registry_names_the_nine_tasks_of_the_training_program():
+    assert tuple(TASKS) == ("adding", "copying", "mnist-row", "mnist-pixel", "mnist-permuted", "har2", "har2-noisy", "ptb",
+                           "ptb-char")
 
 
 @pytest.mark.parametrize("name, options, expect", [

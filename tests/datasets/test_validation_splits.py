@@ -70,6 +70,8 @@ def test_every_task_has_a_val_split_option_the_training_program_can_pass():
             assert (options["val_size"], options["seed"]) == (5000, 0)
         elif name.startswith("har2"):
             assert (options["val_size"], options["seed"]) == (None, 0)
+        elif name == "ptb-char":
+            assert (options["n_val"], options["n_train"], options["n_test"]) == (None, None, None)
         else:
             assert name == "ptb" and "val_size" not in options
     assert SPLITS == ("train", "val", "test")

@@ -13,6 +13,10 @@ import re
 import sys
 from pathlib import Path
 
+from rnnlab.datasets.cache import ENV_VAR
+from rnnlab.datasets.ptb import PTB_FILES, PTB_MD5
+from tests.datasets.dataset_files import real_folder, write_ptb_sentences
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 PAGES = sorted(DOCS.glob("*.md")) + sorted((DOCS / "solutions").glob("*.md"))
@@ -54,6 +58,33 @@ def forget_modules(folder: Path) -> None:
     for name, module in list(sys.modules.items()):
         if Path(getattr(module, "__file__", None) or "/").parent == folder:
             del sys.modules[name]
+
+
+PAGE_DATA = {"12-writing-text.md": "ptb"}
+DATA_FILES = {"ptb": list(PTB_FILES.values())}
+"""Chapters that read a real data set (their solution pages too): file name -> the data set's folder. The
+docs tests run them on the real data where it is (``$RNNLAB_DATA``, then ``../shared/data``), else on a
+stand-in corpus in the same layout (the page test) or not at all (the notebook test, which says why)."""
+
+
+def data_set_of(page: Path) -> str | None:
+    """The real data set a page reads (see :data:`PAGE_DATA`), None for most."""
+    return PAGE_DATA.get((chapter_of(page) or page).name)
+
+
+def use_page_data(page: Path, folder: Path, monkeypatch) -> None:
+    """Point ``$RNNLAB_DATA`` at the real data set ``page`` reads, or, where it is absent, at a stand-in corpus
+    written under ``folder`` whose checksums stand in for the real files' (in this process only)."""
+    name = data_set_of(page)
+    if name is None:
+        return
+    real = real_folder(name, DATA_FILES[name])
+    if real is not None:
+        monkeypatch.setenv(ENV_VAR, str(real.parent))
+        return
+    for file, md5 in write_ptb_sentences(folder / "data" / name).items():
+        monkeypatch.setitem(PTB_MD5, file, md5)
+    monkeypatch.setenv(ENV_VAR, str(folder / "data"))
 
 
 def page_id(page: Path) -> str:

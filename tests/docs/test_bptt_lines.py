@@ -14,7 +14,7 @@ QUOTED = [
     (RNNCore.backward, "self.backprop_phi(xp, hs[t, ...], dh)"),
     (RNNCore.backprop_phi, "dh * (1 - h * h)"),
     (RNNCore.backward, "dh_next = xp.matmul(dz, U.T)"),
-    (RNNCore.backward, "sum_steps_matmul(xp, previous_states(xp, h0, hs), dZ)"),
+    (RNNCore.backward, "sum_steps_matmul(xp, previous_states(xp, h0, hs), dA)"),
     (FusedSequence.backward, "sum_steps_matmul(xp, x, dA)"),
     (Tanh.backward, "gy * (1 - self.y * self.y)"),
     (MatMul.backward, "xp.matmul(gy, xp.matrix_transpose(b2))"),

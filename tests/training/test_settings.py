@@ -30,7 +30,7 @@ SMALL = {"steps": (0, 3), "epochs": (0, 1), "seq_len": (1, 8), "train_size": (1,
          "test_size": (1, 6), "hidden": (1, 4), "layers": (1, 2), "batch_size": (1, 6), "tbptt": (0, 8),
          "tbptt_k2": (0, 8), "eval_every": (1, 3), "eval_batch_size": (0, 8), "log_every": (1, 3),
          "checkpoint_every": (1, 3), "restart": (0, 3), "rebase_every": (0, 2), "embedding": (0, 4),
-         "fw_k": (1, 2), "lr_step": (1, 3), "patience": (1, 3), "seed": (0, 2**32 - 1)}
+         "fw_k": (1, 2), "lr_step": (1, 3), "patience": (1, 3), "seed": (0, 2**32 - 1), "sample_chars": (0, 50)}
 """Valid integers kept small, so that a drawn run stays a couple of tiny steps."""
 TEXT = {"har_mapping": st.sampled_from(["1:0,2:1", "x"]), "device": st.sampled_from(["0", "device1"]),
         "task": st.sampled_from(["adding", "copying"])}
