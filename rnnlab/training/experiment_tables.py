@@ -72,8 +72,9 @@ def toml_value(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def to_toml(exp, tier: str, cfg: TrainConfig) -> str:
-    """The resolved configuration as TOML (``rnnlab train --config`` reads it), provenance as comments."""
+def to_toml(exp, tier: str, cfg: TrainConfig, keys=None) -> str:
+    """The resolved configuration as TOML (``rnnlab train --config`` reads it), provenance as comments; only
+    the settings in ``keys`` (default: all)."""
     meta = exp.meta(tier)
     head = [f"{exp.name} ({exp.label}), tier {tier}", *(f"{k}: {meta[k]}" for k in ("paper", "source", "row")
                                                         if k in meta)]
@@ -83,4 +84,4 @@ def to_toml(exp, tier: str, cfg: TrainConfig) -> str:
              "code gives them)"), ("from_code", "from the released code")) if meta[k]]
     head += [f"why {k}: {v}" for k, v in meta.get("why", {}).items()] + [f"note: {n}" for n in meta["notes"]]
     return "".join(f"# {line}\n" for line in head) + "".join(
-        f"{k} = {toml_value(v)}\n" for k, v in cfg.to_dict().items())
+        f"{k} = {toml_value(v)}\n" for k, v in cfg.to_dict().items() if keys is None or k in keys)

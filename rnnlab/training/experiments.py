@@ -33,6 +33,7 @@ from pathlib import Path
 from . import checkpoints
 from .config import FIELDS, ConfigError, TrainConfig, from_mapping, read_toml
 from .experiment_tables import README_BEGIN, README_END, listing, markdown, paper_number, readme_with_table, to_toml
+from .session import applying, check_applicable
 
 TIERS = ("small", "medium", "full")
 PROVENANCE = ("tiers", "set", "paper", "source", "row", "paper_metric", "paper_value", "paper_text",
@@ -285,6 +286,7 @@ def run(selected: list[Experiment], tier: str, out: str = DEFAULT_OUT, data_dir:
     summaries = []
     for exp in todo:
         cfg = exp.config(tier, out, data_dir, overrides)
+        check_applicable(dataclasses.replace(cfg), set(overrides or {}), "--set")   # the checks of train's flags
         cfg.progress = progress
         run_dir = Path(cfg.out)
         if resume and (run_dir / "summary.json").exists():
@@ -360,9 +362,11 @@ def main(args) -> int:
         exp = select(experiments, args.name)
         if len(exp) != 1:
             raise ConfigError(f"experiments show: {args.name!r} is a group; name one experiment")
-        cfg = exp[0].config(args.tier, args.out, overrides=parse_overrides(args.overrides))
-        dataclasses.replace(cfg).validate()        # a copy: validate fills in the backend from the environment
-        print(to_toml(exp[0], args.tier, cfg), end="")
+        overrides = parse_overrides(args.overrides)
+        cfg = exp[0].config(args.tier, args.out, overrides=overrides)
+        checked = dataclasses.replace(cfg)     # a copy: validate fills in the backend from the environment
+        check_applicable(checked, set(overrides), "--set")     # the checks of rnnlab train's flags
+        print(to_toml(exp[0], args.tier, cfg, keys=applying(checked)), end="")
     elif args.seeds:
         seeds = parse_seeds(args.seeds)
         for exp in select(experiments, args.name):

@@ -7,7 +7,7 @@ from . import checkpoints, rundir
 from .config import ConfigError, TrainConfig, from_mapping
 from .evaluation import evaluate
 from .loop import Run
-from .settings import SettingError, check_applies
+from .settings import SETTINGS, SettingError, check_applies
 
 SPLITS = ("val", "test")
 WHICH = {"last": checkpoints.CHECKPOINT, "best": checkpoints.BEST}
@@ -31,6 +31,23 @@ def check_applicable(cfg: TrainConfig, keys, source: str) -> None:
         raise ConfigError(str(exc)) from None
     check_task_keys(cfg.task, keys, source)
     check_cell_keys(cfg.cell, keys, source)
+
+
+def applying(cfg: TrainConfig) -> list:
+    """The settings that take effect in ``cfg`` (a validated configuration), in their declared order: those a
+    ``--config`` file may set without being refused as not applying."""
+    from .data import check_task_keys
+    from .model import check_cell_keys
+    out = []
+    for s in SETTINGS:
+        try:
+            check_applies(cfg, {s.name}, "")
+            check_task_keys(cfg.task, {s.name}, "")
+            check_cell_keys(cfg.cell, {s.name}, "")
+        except SettingError:
+            continue
+        out.append(s.name)
+    return out
 
 
 def saved_config(run_dir, what: str) -> TrainConfig:

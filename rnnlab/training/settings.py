@@ -75,6 +75,11 @@ def _outer(cfg) -> str:
     return cfg.fw_outer if cfg.optimizer == "fw" else cfg.optimizer
 
 
+def _orthogonal_cells() -> tuple:
+    from .registry import orthogonal_cells
+    return orthogonal_cells()
+
+
 FW = Where("optimizer fw", lambda c: c.optimizer == "fw")
 MOMENTUM_OPT = Where("optimizer sgd or rmsprop (or fw with fw_outer sgd or rmsprop)",
                      lambda c: _outer(c) in ("sgd", "rmsprop"))
@@ -86,6 +91,8 @@ STEP_SCHEDULE = Where("schedule step", lambda c: c.schedule == "step")
 PLATEAU = Where("schedule plateau", lambda c: c.schedule == "plateau")
 NO_STEPS = Where("runs set by epochs (steps 0)", lambda c: c.steps == 0)
 TBPTT = Where("truncated BPTT (tbptt > 0)", lambda c: c.tbptt > 0)
+PTB = Where("task ptb (token streams)", lambda c: c.task == "ptb")
+ORTHOGONAL = Where("an orthogonal cell", lambda c: c.cell in _orthogonal_cells())
 GPU = Where("backend cupy or strict", lambda c: c.backend != "numpy")
 
 POS = Range(0, None, lo_open=True)
@@ -133,16 +140,16 @@ SETTINGS: tuple[Setting, ...] = (
     S("nesterov_form", str, "paper", "nesterov cells: the paper's rule, or a released code's variant", "model",
       applies=CELL),
     S("momentum_clock", str, "sequence", "ptb: momentum step index runs on across chunks (sequence) or "
-      "restarts per chunk (chunk, as the authors' PTB code)", "model"),
+      "restarts per chunk (chunk, as the authors' PTB code)", "model", applies=PTB),
     S("mag", float, 5.0, "indrnn: recurrent weights bounded by |u| <= mag^(1/T)", "model",
       Range(0, None, lo_open=True, why="a bound on |u|"), CELL),
     S("skew_init", str, "cayley", "orthogonal cells: initialization of the skew matrix A", "model",
       applies=CELL),
     S("rebase_every", int, 0, "orthogonal cells: DTRIV period K in optimizer steps, B_0 <- B and A <- 0 after "
-      "every K-th (0: never, which is expRNN)", "model", NONNEG),
+      "every K-th (0: never, which is expRNN)", "model", NONNEG, ORTHOGONAL),
     S("batch_norm", bool, False, "batch normalization between stacked layers", "model", main=True),
     S("dropout", float, 0.0, "dropout probability between stacked layers", "model", PROB, main=True),
-    S("embedding", int, 0, "ptb: embedding size (0: = hidden)", "model", NONNEG),
+    S("embedding", int, 0, "ptb: embedding size (0: = hidden)", "model", NONNEG, PTB),
     S("fused", bool, True, "fused sequence path with hand-written BPTT (--no-fused or --composed: composed "
       "steps, autodiff)", "model", main=True),
     S("kernels", bool, True, "fused path: compiled kernels where present (--no-kernels: the readable loop)",
