@@ -13,6 +13,7 @@ import os
 from dataclasses import fields
 
 from . import registry
+from .cell_args import check_cell_args
 from .settings import SETTINGS, SettingError, check_value, parse
 
 try:
@@ -56,6 +57,12 @@ def _validate(self) -> "TrainConfig":
             check_value(s.name, getattr(self, s.name))
         except SettingError as exc:
             raise ConfigError(str(exc)) from None
+    try:
+        self.cell_args = check_cell_args(self.cell, self.cell_args)
+    except SettingError as exc:
+        raise ConfigError(str(exc)) from None
+    if self.cell_args:
+        check_cell_accepts(self)
     orthogonal = registry.orthogonal_cells()
     if self.rebase_every and self.cell not in orthogonal:
         raise ConfigError(f"config: rebase_every needs an orthogonal cell ({', '.join(orthogonal)}), "
@@ -72,15 +79,36 @@ def _validate(self) -> "TrainConfig":
     return self
 
 
+def check_cell_accepts(cfg) -> None:
+    """Build one tiny cell (1 -> 1 unit) with ``cfg``'s arguments, so that a value the cell's own checks refuse
+    (a name not among its choices, a number out of its range) is one line now, not a traceback later."""
+    from ..cells.registry import cell_class
+    from .model import cell_options
+    cls = cell_class(cfg.cell)
+    try:
+        cls(1, 1, rng=0, **cell_options(cls, cfg, None))
+    except ValueError as exc:
+        raise ConfigError(f"config: --cell-arg: cell {cfg.cell!r} refuses its arguments "
+                          f"({', '.join(f'{k}={v!r}' for k, v in cfg.cell_args.items())}): {exc}") from None
+
+
 def _to_dict(self) -> dict:
     return dataclasses.asdict(self)
 
 
-KINDS = {int: int, float: (int, float), bool: bool, str: str}
-KIND_TEXT = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+KINDS = {int: int, float: (int, float), bool: bool, str: str, dict: dict}
+KIND_TEXT = {int: "an integer", float: "a number", bool: "true or false", str: "a string",
+             dict: "a table of NAME = VALUE"}
+
+
+def _field(s):
+    if isinstance(s.default, dict):
+        return dataclasses.field(default_factory=lambda: dict(s.default))
+    return dataclasses.field(default=s.default)
+
 
 TrainConfig = dataclasses.make_dataclass(
-    "TrainConfig", [(s.name, s.kind, dataclasses.field(default=s.default)) for s in SETTINGS],
+    "TrainConfig", [(s.name, s.kind, _field(s)) for s in SETTINGS],
     namespace={"validate": _validate, "to_dict": _to_dict, "__module__": __name__, "__doc__":
                "Every setting of ``rnnlab train`` (fields, defaults and help: :data:`.settings.SETTINGS`)."})
 
@@ -142,14 +170,30 @@ def read_toml(path) -> dict:
 
 
 def toml_settings(path) -> dict:
-    """The settings of a TOML file: its top-level keys, or those under a ``[train]`` table (not both)."""
+    """The settings of a TOML file: its top-level keys, or those under a ``[train]`` table (not both). A
+    ``[cell]`` table (at the top level or in ``[train]``) holds the cell's arguments (``cell_args``) and may
+    name the cell (``name = "..."``, instead of a ``cell`` key)."""
     data = read_toml(path)
+    table = data.pop("cell") if isinstance(data.get("cell"), dict) else None
     if isinstance(data.get("train"), dict):
         others = sorted(set(data) - {"train"})
         if others:
             raise ConfigError(f"--config {path}: settings both at the top level ({', '.join(others)}) and in a "
                               "[train] table; put them all in one place")
-        data = data["train"]
+        data = dict(data["train"])
+        if table is not None and isinstance(data.get("cell"), dict):
+            raise ConfigError(f"--config {path}: a [cell] table both at the top level and in [train]")
+        table = data.pop("cell") if isinstance(data.get("cell"), dict) else table
+    if table is not None:
+        table = dict(table)
+        if "cell_args" in data:
+            raise ConfigError(f"--config {path}: cell arguments both in a [cell] table and in cell_args")
+        if "name" in table:
+            if "cell" in data:
+                raise ConfigError(f"--config {path}: the cell named twice, cell = {data['cell']!r} and [cell] "
+                                  f"name = {table['name']!r}")
+            data["cell"] = table.pop("name")
+        data["cell_args"] = table
     return data
 
 

@@ -30,6 +30,8 @@ def add_train_flags(p: argparse.ArgumentParser) -> None:
         text = (text + f" (default: {s.default!r})").replace("%", "%%")
         if s.kind is bool:
             groups[s.group].add_argument(s.flag, action=argparse.BooleanOptionalAction, help=text, **kw)
+        elif s.kind is dict:
+            groups[s.group].add_argument(s.flag, action="append", metavar="NAME=VALUE", help=text, **kw)
         else:
             groups[s.group].add_argument(s.flag, type=str, help=text, **kw)
     groups["model"].add_argument("--composed", dest="fused", action="store_false", default=argparse.SUPPRESS,
