@@ -37,46 +37,51 @@ class ConfigError(SettingError):
 def _validate(self) -> "TrainConfig":
     """Raise :class:`ConfigError` naming the first impossible setting: a value of the wrong type, out of its
     declared range, a name no registry holds, a combination that cannot run, or a run too big for this
-    machine's memory (estimated before anything is allocated)."""
+    machine's memory (estimated before anything is allocated). Returns the checked configuration: a copy with
+    floats as floats, the backend chosen and the cell's arguments typed (``self`` is never changed)."""
+    cfg = dataclasses.replace(self)
+
+    def put(name, value):   # the copy is not yet anyone else's
+        object.__setattr__(cfg, name, value)
     for s in SETTINGS:
-        value = getattr(self, s.name)
+        value = getattr(cfg, s.name)
         if isinstance(value, bool) is not (s.kind is bool) or not isinstance(value, KINDS[s.kind]):
             raise ConfigError(f"config: {s.name} must be {KIND_TEXT[s.kind]}, got {value!r}")
         if s.kind is float:
             if math.isnan(value):
                 raise ConfigError(f"config: {s.name} must be a number, got {value!r}")
-            setattr(self, s.name, float(value))
-    import_plugins(self.plugins)
-    if not self.backend:
-        self.backend = os.environ.get(BACKEND_VARIABLE, "") or "numpy"
-        choice(f"backend (from ${BACKEND_VARIABLE})", self.backend, registry.choices()["backend"])
+            put(s.name, float(value))
+    import_plugins(cfg.plugins)
+    if not cfg.backend:
+        put("backend", os.environ.get(BACKEND_VARIABLE, "") or "numpy")
+        choice(f"backend (from ${BACKEND_VARIABLE})", cfg.backend, registry.choices()["backend"])
     for name, options in registry.choices().items():
-        choice(name, getattr(self, name), options)
+        choice(name, getattr(cfg, name), options)
     for s in SETTINGS:
         try:
-            check_value(s.name, getattr(self, s.name))
+            check_value(s.name, getattr(cfg, s.name))
         except SettingError as exc:
             raise ConfigError(str(exc)) from None
     try:
-        self.cell_args = check_cell_args(self.cell, self.cell_args)
+        put("cell_args", check_cell_args(cfg.cell, cfg.cell_args))
     except SettingError as exc:
         raise ConfigError(str(exc)) from None
-    if self.cell_args:
-        check_cell_accepts(self)
+    if cfg.cell_args:
+        check_cell_accepts(cfg)
     orthogonal = registry.orthogonal_cells()
-    if self.rebase_every and self.cell not in orthogonal:
+    if cfg.rebase_every and cfg.cell not in orthogonal:
         raise ConfigError(f"config: rebase_every needs an orthogonal cell ({', '.join(orthogonal)}), "
-                          f"got cell {self.cell!r}")
-    if self.tbptt_k2 and not self.tbptt:
+                          f"got cell {cfg.cell!r}")
+    if cfg.tbptt_k2 and not cfg.tbptt:
         raise ConfigError("config: tbptt_k2 needs tbptt (the chunk length k1) to be set")
-    if self.tbptt and self.tbptt_k2 and self.tbptt_k2 < self.tbptt:
-        raise ConfigError(f"config: tbptt_k2 ({self.tbptt_k2}) must be at least tbptt ({self.tbptt}): "
+    if cfg.tbptt and cfg.tbptt_k2 and cfg.tbptt_k2 < cfg.tbptt:
+        raise ConfigError(f"config: tbptt_k2 ({cfg.tbptt_k2}) must be at least tbptt ({cfg.tbptt}): "
                           "k2 < k1 would leave steps of each chunk without a gradient path")
-    if self.device and self.backend == "numpy":
-        raise ConfigError(f"config: device {self.device!r} needs backend cupy or strict; numpy has one device")
+    if cfg.device and cfg.backend == "numpy":
+        raise ConfigError(f"config: device {cfg.device!r} needs backend cupy or strict; numpy has one device")
     from .fit import check_fits
-    check_fits(self)
-    return self
+    check_fits(cfg)
+    return cfg
 
 
 def check_cell_accepts(cfg) -> None:
@@ -109,8 +114,9 @@ def _field(s):
 
 TrainConfig = dataclasses.make_dataclass(
     "TrainConfig", [(s.name, s.kind, _field(s)) for s in SETTINGS],
-    namespace={"validate": _validate, "to_dict": _to_dict, "__module__": __name__, "__doc__":
-               "Every setting of ``rnnlab train`` (fields, defaults and help: :data:`.settings.SETTINGS`)."})
+    frozen=True, namespace={"validate": _validate, "to_dict": _to_dict, "__module__": __name__, "__doc__":
+               "Every setting of ``rnnlab train`` (fields, defaults and help: :data:`.settings.SETTINGS`), frozen: "
+               "``dataclasses.replace(cfg, key=value)`` makes a changed copy."})
 
 
 def choice(name: str, value, options) -> None:
@@ -134,13 +140,13 @@ FIELDS = {f.name: f for f in fields(TrainConfig)}
 
 def from_mapping(values: dict, source: str, base: TrainConfig | None = None) -> TrainConfig:
     """A copy of ``base`` (or the defaults) with ``values`` applied; unknown keys name ``source``."""
-    cfg = dataclasses.replace(base) if base is not None else TrainConfig()
+    changes = {}
     for key, value in values.items():
         name = key.replace("-", "_")
         if name not in FIELDS:
             raise ConfigError(f"{source}: unknown key {key!r}")
-        setattr(cfg, name, coerce(name, value, source))
-    return cfg
+        changes[name] = coerce(name, value, source)
+    return dataclasses.replace(base if base is not None else TrainConfig(), **changes)
 
 
 MAX_TOML_BYTES = 1 << 20

@@ -116,10 +116,8 @@ class Experiment:
             cfg = from_mapping(settings, f"{self.path} [{label}]", cfg)
         cfg = from_mapping(overrides or {}, "--set", cfg)
         if "out" not in (overrides or {}):
-            cfg.out = str(Path(out or DEFAULT_OUT) / tier / self.name)
-        if data_dir:
-            cfg.data_dir = data_dir
-        return cfg
+            cfg = dataclasses.replace(cfg, out=str(Path(out or DEFAULT_OUT) / tier / self.name))
+        return dataclasses.replace(cfg, data_dir=data_dir) if data_dir else cfg
 
 
 def load(root=None) -> dict[str, Experiment]:
@@ -286,8 +284,8 @@ def run(selected: list[Experiment], tier: str, out: str = DEFAULT_OUT, data_dir:
     summaries = []
     for exp in todo:
         cfg = exp.config(tier, out, data_dir, overrides)
-        check_applicable(dataclasses.replace(cfg), set(overrides or {}), "--set")   # the checks of train's flags
-        cfg.progress = progress
+        check_applicable(cfg, set(overrides or {}), "--set")   # the checks of rnnlab train's flags
+        cfg = dataclasses.replace(cfg, progress=progress)
         run_dir = Path(cfg.out)
         if resume and (run_dir / "summary.json").exists():
             summary = json.loads((run_dir / "summary.json").read_text())
@@ -364,8 +362,7 @@ def main(args) -> int:
             raise ConfigError(f"experiments show: {args.name!r} is a group; name one experiment")
         overrides = parse_overrides(args.overrides)
         cfg = exp[0].config(args.tier, args.out, overrides=overrides)
-        checked = dataclasses.replace(cfg)     # a copy: validate fills in the backend from the environment
-        check_applicable(checked, set(overrides), "--set")     # the checks of rnnlab train's flags
+        checked = check_applicable(cfg, set(overrides), "--set")     # the checks of rnnlab train's flags
         print(to_toml(exp[0], args.tier, cfg, keys=applying(checked)), end="")
     elif args.seeds:
         seeds = parse_seeds(args.seeds)
