@@ -52,16 +52,4 @@ def export_csv(run_dir, out=None) -> Path:
     return path
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser("export", help="a run's metrics.jsonl as CSV (metrics.csv)")
-    p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--csv", action="store_true", required=True, help="write the metrics as CSV")
-    p.add_argument("--out", help=f"the CSV file (default: RUN_DIR/{CSV})")
-
-
-def main(args) -> int:
-    print(export_csv(args.run_dir, args.out))
-    return 0
-
-
-__all__ = ["metrics_rows", "to_csv", "export_csv", "add_parser", "main"]
+__all__ = ["metrics_rows", "to_csv", "export_csv", "METRICS", "CSV"]
