@@ -41,3 +41,18 @@ def test_config_json_records_the_steps_the_run_chose(tmp_path, monkeypatch):
     recorded = json.loads((tmp_path / "run" / "config.json").read_text())
     assert recorded["steps"] == summary["steps"] == 3 and cfg.steps == 0
     assert DEFAULT_STEPS == 2000
+
+
+def test_a_run_saved_before_cell_args_existed_still_resumes(tmp_path):
+    """A checkpoint and config.json without the ``cell_args`` key (older runs) resume as runs without them."""
+    from rnnlab.training import checkpoints, resume
+    cfg = TrainConfig(**{**TINY, "steps": 2}, checkpoint_every=1, out=str(tmp_path / "run"))
+    train(cfg)
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    del config["cell_args"]
+    (tmp_path / "run" / "config.json").write_text(json.dumps(config))
+    path = tmp_path / "run" / checkpoints.CHECKPOINT
+    arrays, meta = checkpoints.load(path)
+    del meta["config"]["cell_args"]
+    checkpoints.save(path, arrays, meta)
+    assert resume(tmp_path / "run", steps=3, progress=False)["steps"] == 3
