@@ -108,8 +108,8 @@ def _run_experiments(args) -> int:
 
 
 def _run_export(args) -> int:
-    from .training.export import export_csv
-    print(export_csv(args.run_dir, args.out))
+    from .training.export import export
+    export(args.run_dir, csv=args.csv, out=args.out, tensorboard=args.tensorboard)
     return 0
 
 

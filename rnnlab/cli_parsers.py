@@ -77,11 +77,14 @@ def add_experiments_parser(sub) -> None:
 
 
 def add_export_parser(sub) -> None:
-    """``rnnlab export RUN --csv``."""
-    p = sub.add_parser("export", help="a run's metrics.jsonl as CSV (metrics.csv)")
+    """``rnnlab export RUN --csv`` / ``--tensorboard DIR``."""
+    p = sub.add_parser("export", help="a run's metrics.jsonl as CSV (metrics.csv) or TensorBoard event files")
     p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--csv", action="store_true", required=True, help="write the metrics as CSV")
+    p.add_argument("--csv", action="store_true", help="write the metrics as CSV")
     p.add_argument("--out", help=f"the CSV file (default: RUN_DIR/{CSV})")
+    p.add_argument("--tensorboard", metavar="DIR", help="write the metrics as a TensorBoard event file in "
+                   "folder DIR (then: tensorboard --logdir DIR); needs the tensorboard package "
+                   "(pip install 'rnnlab[tensorboard]')")
 
 
 def results_check_command(argv=None) -> int:

@@ -87,11 +87,13 @@ def test_no_module_imports_another_modules_private_names():
     assert wrong == []
 
 
-def test_no_module_is_over_400_lines():
+def test_no_file_is_far_past_the_soft_limit():
+    """A file holds one concern; about 450 lines is the soft limit (docs/architecture.md), judged in review.
+    This backstop only catches a file that has clearly become two (600 lines)."""
     top = ROOT.parent
     files = [*ROOT.rglob("*.py"), *(top / "benchmarks").rglob("*.py"), *(top / "experiments").rglob("*")]
     long = [f"{p.relative_to(top)}: {len(p.read_text().splitlines())}" for p in files
-            if p.is_file() and p.suffix in (".py", ".toml", ".sh", ".md") and len(p.read_text().splitlines()) > 400]
+            if p.is_file() and p.suffix in (".py", ".toml", ".sh", ".md") and len(p.read_text().splitlines()) > 600]
     assert long == []
 
 

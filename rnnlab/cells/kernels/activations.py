@@ -1,4 +1,20 @@
-"""Scalar functions the compiled kernels share: tanh, the logistic sigmoid, and the denormal flush.
+"""What the compiled kernels share: numba's settings (``jit``), tanh, the logistic sigmoid, the denormal flush,
+and the input projection's row gradient (``fused_input_row_backward``). An ImportError here means no numba.
+
+Compilation: every kernel is compiled with ``cache=True`` (machine code is stored next to the source, so the 2-5 s of
+compilation is paid once per machine, not once per process), ``error_model="numpy"`` (no Python
+ZeroDivisionError checks, which stop loops from vectorizing) and two fast-math flags: ``contract`` (fused
+multiply-add) and ``reassoc`` (lets the compiler vectorize sums such as a row's dot product). Neither
+changes results by more than a few units of rounding. No ``parallel=True``: numba's threads and the BLAS
+library's threads oversubscribed the cores on the machines we measured. Nor threads over batch rows (each
+share of the batch running its own time loop with a single-threaded BLAS, the rows' recurrences being
+independent): on the 2-core machine we measured, two such threads ran an LSTM step no faster than one
+thread with two-threaded BLAS, because two concurrent single-threaded products had the throughput of one
+two-threaded product.
+
+Maintainers: numba's cache is keyed on the file of each compiled function only. After editing
+this file (its helpers are inlined into the others), delete ``__pycache__/*.nbi`` and
+``*.nbc`` in this folder so that the kernels in the other files are recompiled.
 
 float64 uses the exact library functions, so the kernels match a NumPy reference to rounding (1e-10 is
 checked). float32 uses a rational approximation of tanh, arithmetic that the compiler vectorizes, where
@@ -24,13 +40,16 @@ NaN is not flushed (the comparison is false for NaN), so a NaN still shows.
 """
 from __future__ import annotations
 
+import functools
 import math
 
+import numba
 import numpy as np
 from numba import types
 from numba.extending import overload
 
-from .jit import jit
+jit = functools.partial(numba.njit, cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+"""``@jit``: numba's ``njit`` with this package's settings."""
 
 TANH32_MAX_ERROR = 4e-7
 """Bound on |tanh32(x) - tanh(x)| for every float32 x (the tests check it)."""
@@ -126,3 +145,16 @@ def sigmoid_array(x, out):
     """out = sigma(x) elementwise with the kernels' sigmoid (1-D arrays)."""
     for j in range(x.shape[0]):
         out[j] = sigmoid(x[j])
+
+
+# the input projection's gradients for one batch row when D = 1 (the projection fused into a step kernel):
+# a_t = x_t w + b gives dL/dx_t = da_t . w and dL/dw += x_t da_t; inlined into the backward steps
+@jit(inline="always")
+def fused_input_row_backward(d, xv, w, dw):
+    """Return d . w and add xv * d to dw; d, w, dw (G,), xv the row's scalar input."""
+    total = d.dtype.type(0.0)
+    for j in range(d.shape[0]):
+        total += d[j] * w[j]
+    for j in range(d.shape[0]):
+        dw[j] += xv * d[j]
+    return total

@@ -26,10 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import checks
-from .activations import flush, flush_arrays, flush_threshold, sigmoid, tanh
-from .jit import jit
+from .activations import flush, flush_arrays, flush_threshold, fused_input_row_backward, jit, sigmoid, tanh
 from .lstm import CHUNK, add_matmul, previous_rows, read_only
-from .projection import fused_input_row_backward
 
 
 @jit

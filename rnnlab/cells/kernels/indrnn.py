@@ -20,8 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import checks
-from .activations import flush, flush_arrays, flush_threshold
-from .jit import jit
+from .activations import flush, flush_arrays, flush_threshold, jit
 from .lstm import CHUNK, read_only
 
 

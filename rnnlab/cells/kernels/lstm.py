@@ -26,9 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import buffers, checks
-from .activations import flush, flush_arrays, flush_threshold, sigmoid, tanh
-from .jit import jit
-from .projection import fused_input_row_backward
+from .activations import flush, flush_arrays, flush_threshold, fused_input_row_backward, jit, sigmoid, tanh
 
 CHUNK = 8
 """Backward steps per weight-gradient GEMM: their dz (CHUNK x B x 4H, 2 MiB at B = H = 128 in float32) is

@@ -36,10 +36,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import buffers, checks
-from .activations import flush, flush_arrays, flush_threshold
-from .jit import jit
+from .activations import flush, flush_arrays, flush_threshold, fused_input_row_backward, jit
 from .lstm import CHUNK, add_matmul, lstm_step_backward, lstm_step_forward, previous_rows, read_only
-from .projection import fused_input_row_backward
 from .rnn import MODRELU, rnn_step_backward, rnn_step_forward, step_kind
 
 

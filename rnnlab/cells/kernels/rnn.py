@@ -26,9 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import checks
-from .activations import flush, flush_arrays, flush_threshold, tanh
-from .jit import jit
-from .projection import fused_input_row_backward
+from .activations import flush, flush_arrays, flush_threshold, fused_input_row_backward, jit, tanh
 
 NONLINEARITIES = ("tanh", "relu")
 TANH, RELU, MODRELU = 0, 1, 2

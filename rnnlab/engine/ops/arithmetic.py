@@ -1,6 +1,6 @@
 """Arithmetic: + - * / ** @ and unary minus, each with a broadcasting-aware backward."""
 from ..function import Function
-from ._broadcast import sum_to
+from .shape import sum_to
 
 
 class Add(Function):

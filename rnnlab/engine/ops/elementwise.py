@@ -1,6 +1,6 @@
 """Element-wise functions and their local derivatives."""
 from ..function import Function
-from ._broadcast import sum_to
+from .shape import sum_to
 
 
 class Exp(Function):
