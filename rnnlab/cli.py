@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from .cli_errors import quiet_broken_pipe, user_line
-from .training.flags import add_train_flags, given_settings
+from .cli_parsers import add_experiments_parser, add_export_parser, add_train_flags, given_settings
 
 EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
 
@@ -88,13 +88,29 @@ def _run_gradcheck(args) -> int:
 
 
 def _run_experiments(args) -> int:
-    from .training import experiments
-    return experiments.main(args)
+    from .training import experiments as ex
+    experiments = ex.load(args.experiments_dir)
+    if args.action == "list":
+        selected = ex.select(experiments, args.group) if args.group else list(experiments.values())
+        print(ex.markdown(selected) if args.markdown else ex.listing(selected), end="\n" if not args.markdown else "")
+    elif args.action == "show":
+        print(ex.show(experiments, args.name, args.tier, args.out, args.overrides), end="")
+    elif args.seeds:
+        seeds = ex.parse_seeds(args.seeds)
+        selected = ex.select(experiments, args.name)
+        ex.run_seeds(selected, seeds, args.tier, args.out, args.data_dir, args.resume, args.progress,
+                     overrides=ex.parse_overrides(args.overrides))
+    else:
+        selected = ex.select(experiments, args.name)
+        ex.run(selected, args.tier, args.out, args.data_dir, args.resume, args.progress,
+               overrides=ex.parse_overrides(args.overrides))
+    return 0
 
 
 def _run_export(args) -> int:
-    from .training import export
-    return export.main(args)
+    from .training.export import export
+    export(args.run_dir, csv=args.csv, out=args.out, tensorboard=args.tensorboard)
+    return 0
 
 
 def _demo(args) -> int:
@@ -146,10 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--seed", type=int, default=0, help="(default: 0)")
     gc.add_argument("--plugins", default="", help="comma-separated Python modules imported first (they may "
                     "register cells)")
-    from .training.experiments import add_parser as add_experiments
-    add_experiments(sub)
-    from .training.export import add_parser as add_export      # rnnlab export RUN --csv
-    add_export(sub)
+    add_experiments_parser(sub)
+    add_export_parser(sub)                                     # rnnlab export RUN --csv
     sub.add_parser("demo", help="a graph, its backward pass and a gradient check")
     return parser
 

@@ -192,8 +192,14 @@ RESUMABLE = ("steps", "epochs", "progress", "distributed", "out", "data_dir", "d
 """Settings a resumed run may change: how long, how it shows progress, and where things are on this machine."""
 
 
+ADDED_LATER = {"cell_args": {}}
+"""Settings newer than some saved runs, with the value that reproduces what such a run did (its checkpoint's
+configuration lacks the key)."""
+
+
 def check_belongs(saved: dict, config: dict, path) -> None:
     """Refuse a checkpoint whose run configuration differs from the directory's (other than RESUMABLE)."""
+    saved = {**{k: v for k, v in ADDED_LATER.items() if k not in saved}, **saved}
     differ = sorted(k for k in set(saved) | set(config) if k not in RESUMABLE and saved.get(k) != config.get(k))
     if differ:
         shown = ", ".join(f"{k} ({saved.get(k)!r} in the checkpoint, {config.get(k)!r} in config.json)"

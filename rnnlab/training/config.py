@@ -13,6 +13,7 @@ import os
 from dataclasses import fields
 
 from . import registry
+from .cell_args import check_cell_args
 from .settings import SETTINGS, SettingError, check_value, parse
 
 try:
@@ -36,53 +37,86 @@ class ConfigError(SettingError):
 def _validate(self) -> "TrainConfig":
     """Raise :class:`ConfigError` naming the first impossible setting: a value of the wrong type, out of its
     declared range, a name no registry holds, a combination that cannot run, or a run too big for this
-    machine's memory (estimated before anything is allocated)."""
+    machine's memory (estimated before anything is allocated). Returns the checked configuration: a copy with
+    floats as floats, the backend chosen and the cell's arguments typed (``self`` is never changed)."""
+    cfg = dataclasses.replace(self)
+
+    def put(name, value):   # the copy is not yet anyone else's
+        object.__setattr__(cfg, name, value)
     for s in SETTINGS:
-        value = getattr(self, s.name)
+        value = getattr(cfg, s.name)
         if isinstance(value, bool) is not (s.kind is bool) or not isinstance(value, KINDS[s.kind]):
             raise ConfigError(f"config: {s.name} must be {KIND_TEXT[s.kind]}, got {value!r}")
         if s.kind is float:
             if math.isnan(value):
                 raise ConfigError(f"config: {s.name} must be a number, got {value!r}")
-            setattr(self, s.name, float(value))
-    import_plugins(self.plugins)
-    if not self.backend:
-        self.backend = os.environ.get(BACKEND_VARIABLE, "") or "numpy"
-        choice(f"backend (from ${BACKEND_VARIABLE})", self.backend, registry.choices()["backend"])
+            put(s.name, float(value))
+    import_plugins(cfg.plugins)
+    if not cfg.backend:
+        put("backend", os.environ.get(BACKEND_VARIABLE, "") or "numpy")
+        choice(f"backend (from ${BACKEND_VARIABLE})", cfg.backend, registry.choices()["backend"])
     for name, options in registry.choices().items():
-        choice(name, getattr(self, name), options)
+        choice(name, getattr(cfg, name), options)
     for s in SETTINGS:
         try:
-            check_value(s.name, getattr(self, s.name))
+            check_value(s.name, getattr(cfg, s.name))
         except SettingError as exc:
             raise ConfigError(str(exc)) from None
+    try:
+        put("cell_args", check_cell_args(cfg.cell, cfg.cell_args))
+    except SettingError as exc:
+        raise ConfigError(str(exc)) from None
+    if cfg.cell_args:
+        check_cell_accepts(cfg)
     orthogonal = registry.orthogonal_cells()
-    if self.rebase_every and self.cell not in orthogonal:
+    if cfg.rebase_every and cfg.cell not in orthogonal:
         raise ConfigError(f"config: rebase_every needs an orthogonal cell ({', '.join(orthogonal)}), "
-                          f"got cell {self.cell!r}")
-    if self.tbptt_k2 and not self.tbptt:
+                          f"got cell {cfg.cell!r}")
+    if cfg.tbptt_k2 and not cfg.tbptt:
         raise ConfigError("config: tbptt_k2 needs tbptt (the chunk length k1) to be set")
-    if self.tbptt and self.tbptt_k2 and self.tbptt_k2 < self.tbptt:
-        raise ConfigError(f"config: tbptt_k2 ({self.tbptt_k2}) must be at least tbptt ({self.tbptt}): "
+    if cfg.tbptt and cfg.tbptt_k2 and cfg.tbptt_k2 < cfg.tbptt:
+        raise ConfigError(f"config: tbptt_k2 ({cfg.tbptt_k2}) must be at least tbptt ({cfg.tbptt}): "
                           "k2 < k1 would leave steps of each chunk without a gradient path")
-    if self.device and self.backend == "numpy":
-        raise ConfigError(f"config: device {self.device!r} needs backend cupy or strict; numpy has one device")
+    if cfg.device and cfg.backend == "numpy":
+        raise ConfigError(f"config: device {cfg.device!r} needs backend cupy or strict; numpy has one device")
     from .fit import check_fits
-    check_fits(self)
-    return self
+    check_fits(cfg)
+    return cfg
+
+
+def check_cell_accepts(cfg) -> None:
+    """Build one tiny cell (1 -> 1 unit) with ``cfg``'s arguments, so that a value the cell's own checks refuse
+    (a name not among its choices, a number out of its range) is one line now, not a traceback later."""
+    from ..cells.registry import cell_class
+    from .model import cell_options
+    cls = cell_class(cfg.cell)
+    try:
+        cls(1, 1, rng=0, **cell_options(cls, cfg, None))
+    except ValueError as exc:
+        raise ConfigError(f"config: --cell-arg: cell {cfg.cell!r} refuses its arguments "
+                          f"({', '.join(f'{k}={v!r}' for k, v in cfg.cell_args.items())}): {exc}") from None
 
 
 def _to_dict(self) -> dict:
     return dataclasses.asdict(self)
 
 
-KINDS = {int: int, float: (int, float), bool: bool, str: str}
-KIND_TEXT = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+KINDS = {int: int, float: (int, float), bool: bool, str: str, dict: dict}
+KIND_TEXT = {int: "an integer", float: "a number", bool: "true or false", str: "a string",
+             dict: "a table of NAME = VALUE"}
+
+
+def _field(s):
+    if isinstance(s.default, dict):
+        return dataclasses.field(default_factory=lambda: dict(s.default))
+    return dataclasses.field(default=s.default)
+
 
 TrainConfig = dataclasses.make_dataclass(
-    "TrainConfig", [(s.name, s.kind, dataclasses.field(default=s.default)) for s in SETTINGS],
-    namespace={"validate": _validate, "to_dict": _to_dict, "__module__": __name__, "__doc__":
-               "Every setting of ``rnnlab train`` (fields, defaults and help: :data:`.settings.SETTINGS`)."})
+    "TrainConfig", [(s.name, s.kind, _field(s)) for s in SETTINGS],
+    frozen=True, namespace={"validate": _validate, "to_dict": _to_dict, "__module__": __name__, "__doc__":
+               "Every setting of ``rnnlab train`` (fields, defaults and help: :data:`.settings.SETTINGS`), frozen: "
+               "``dataclasses.replace(cfg, key=value)`` makes a changed copy."})
 
 
 def choice(name: str, value, options) -> None:
@@ -106,13 +140,13 @@ FIELDS = {f.name: f for f in fields(TrainConfig)}
 
 def from_mapping(values: dict, source: str, base: TrainConfig | None = None) -> TrainConfig:
     """A copy of ``base`` (or the defaults) with ``values`` applied; unknown keys name ``source``."""
-    cfg = dataclasses.replace(base) if base is not None else TrainConfig()
+    changes = {}
     for key, value in values.items():
         name = key.replace("-", "_")
         if name not in FIELDS:
             raise ConfigError(f"{source}: unknown key {key!r}")
-        setattr(cfg, name, coerce(name, value, source))
-    return cfg
+        changes[name] = coerce(name, value, source)
+    return dataclasses.replace(base if base is not None else TrainConfig(), **changes)
 
 
 MAX_TOML_BYTES = 1 << 20
@@ -142,14 +176,30 @@ def read_toml(path) -> dict:
 
 
 def toml_settings(path) -> dict:
-    """The settings of a TOML file: its top-level keys, or those under a ``[train]`` table (not both)."""
+    """The settings of a TOML file: its top-level keys, or those under a ``[train]`` table (not both). A
+    ``[cell]`` table (at the top level or in ``[train]``) holds the cell's arguments (``cell_args``) and may
+    name the cell (``name = "..."``, instead of a ``cell`` key)."""
     data = read_toml(path)
+    table = data.pop("cell") if isinstance(data.get("cell"), dict) else None
     if isinstance(data.get("train"), dict):
         others = sorted(set(data) - {"train"})
         if others:
             raise ConfigError(f"--config {path}: settings both at the top level ({', '.join(others)}) and in a "
                               "[train] table; put them all in one place")
-        data = data["train"]
+        data = dict(data["train"])
+        if table is not None and isinstance(data.get("cell"), dict):
+            raise ConfigError(f"--config {path}: a [cell] table both at the top level and in [train]")
+        table = data.pop("cell") if isinstance(data.get("cell"), dict) else table
+    if table is not None:
+        table = dict(table)
+        if "cell_args" in data:
+            raise ConfigError(f"--config {path}: cell arguments both in a [cell] table and in cell_args")
+        if "name" in table:
+            if "cell" in data:
+                raise ConfigError(f"--config {path}: the cell named twice, cell = {data['cell']!r} and [cell] "
+                                  f"name = {table['name']!r}")
+            data["cell"] = table.pop("name")
+        data["cell_args"] = table
     return data
 
 

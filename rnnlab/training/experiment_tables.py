@@ -72,8 +72,9 @@ def toml_value(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def to_toml(exp, tier: str, cfg: TrainConfig) -> str:
-    """The resolved configuration as TOML (``rnnlab train --config`` reads it), provenance as comments."""
+def to_toml(exp, tier: str, cfg: TrainConfig, keys=None) -> str:
+    """The resolved configuration as TOML (``rnnlab train --config`` reads it), provenance as comments; only
+    the settings in ``keys`` (default: all)."""
     meta = exp.meta(tier)
     head = [f"{exp.name} ({exp.label}), tier {tier}", *(f"{k}: {meta[k]}" for k in ("paper", "source", "row")
                                                         if k in meta)]
@@ -82,5 +83,9 @@ def to_toml(exp, tier: str, cfg: TrainConfig) -> str:
     head += [f"{label}: {', '.join(meta[k])}" for k, label in (("guessed", "guessed (neither the paper nor its "
              "code gives them)"), ("from_code", "from the released code")) if meta[k]]
     head += [f"why {k}: {v}" for k, v in meta.get("why", {}).items()] + [f"note: {n}" for n in meta["notes"]]
-    return "".join(f"# {line}\n" for line in head) + "".join(
-        f"{k} = {toml_value(v)}\n" for k, v in cfg.to_dict().items())
+    values = {k: v for k, v in cfg.to_dict().items() if keys is None or k in keys}
+    table = values.pop("cell_args", {})
+    if table:       # the cell's arguments in a [cell] table, which then names the cell (TOML has one key "cell")
+        table = {"name": values.pop("cell", cfg.cell), **table}
+    return "".join(f"# {line}\n" for line in head) + "".join(f"{k} = {toml_value(v)}\n" for k, v in values.items()) \
+        + ("[cell]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in table.items()) if table else "")

@@ -23,7 +23,6 @@ error naming the file and table). ``out`` is not in the files: a run goes to ``<
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import difflib
 import json
@@ -33,6 +32,7 @@ from pathlib import Path
 from . import checkpoints
 from .config import FIELDS, ConfigError, TrainConfig, from_mapping, read_toml
 from .experiment_tables import README_BEGIN, README_END, listing, markdown, paper_number, readme_with_table, to_toml
+from .session import applying, check_applicable
 
 TIERS = ("small", "medium", "full")
 PROVENANCE = ("tiers", "set", "paper", "source", "row", "paper_metric", "paper_value", "paper_text",
@@ -115,10 +115,8 @@ class Experiment:
             cfg = from_mapping(settings, f"{self.path} [{label}]", cfg)
         cfg = from_mapping(overrides or {}, "--set", cfg)
         if "out" not in (overrides or {}):
-            cfg.out = str(Path(out or DEFAULT_OUT) / tier / self.name)
-        if data_dir:
-            cfg.data_dir = data_dir
-        return cfg
+            cfg = dataclasses.replace(cfg, out=str(Path(out or DEFAULT_OUT) / tier / self.name))
+        return dataclasses.replace(cfg, data_dir=data_dir) if data_dir else cfg
 
 
 def load(root=None) -> dict[str, Experiment]:
@@ -285,7 +283,8 @@ def run(selected: list[Experiment], tier: str, out: str = DEFAULT_OUT, data_dir:
     summaries = []
     for exp in todo:
         cfg = exp.config(tier, out, data_dir, overrides)
-        cfg.progress = progress
+        check_applicable(cfg, set(overrides or {}), "--set")   # the checks of rnnlab train's flags
+        cfg = dataclasses.replace(cfg, progress=progress)
         run_dir = Path(cfg.out)
         if resume and (run_dir / "summary.json").exists():
             summary = json.loads((run_dir / "summary.json").read_text())
@@ -306,40 +305,6 @@ def result_line(exp: Experiment, tier: str, summary: dict) -> str:
             f"{summary['config']['out']}" + (f" (paper: {paper})" if paper else ""))
 
 
-def add_parser(sub) -> None:
-    """``rnnlab experiments``: list, show, run."""
-    build_parser(sub.add_parser("experiments", help="the papers' experiments: list, show, run", description=(
-        "The papers' experiments as data (experiments/*.toml, one file per paper or group): list them, show the "
-        "settings of one at a tier, run one or a group.")))
-
-
-def build_parser(parser) -> None:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--experiments-dir", metavar="DIR", help="folder of the experiment files (default: the "
-                        "installed package's, or the repository's experiments/)")
-    actions = parser.add_subparsers(dest="action", required=True, metavar="{list,show,run}")
-    ls = actions.add_parser("list", parents=[common], help="the experiments: name, group, tiers, source, paper")
-    ls.add_argument("group", nargs="?", metavar="GROUP", help="a file (frank_wolfe) or a set (frank_wolfe/adding)")
-    ls.add_argument("--markdown", action="store_true", help="as Markdown tables (experiments/README.md)")
-    show = actions.add_parser("show", parents=[common], help="print an experiment's resolved config as TOML")
-    show.add_argument("name", metavar="NAME")
-    run_ = actions.add_parser("run", parents=[common], help="train an experiment or every one of a group")
-    run_.add_argument("name", metavar="NAME|GROUP")
-    run_.add_argument("--data-dir", default="", metavar="DIR", help="data directory (else $RNNLAB_DATA, else "
-                      "~/.cache/rnnlab)")
-    run_.add_argument("--resume", action="store_true", help="continue runs that hold a checkpoint; report "
-                      "finished ones")
-    run_.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
-    run_.add_argument("--seeds", metavar="S,S,...", help="run each experiment once per seed (0: itself; N: "
-                      "NAME_seedN, its own run directory) and print the mean ± spread over them")
-    for p in (show, run_):
-        p.add_argument("--tier", choices=TIERS, required=True, help="small: minutes on two CPU cores; medium: "
-                       "the paper's data and model for about 30 minutes; full: the paper's settings")
-        p.add_argument("--out", default=DEFAULT_OUT, help=f"runs go to OUT/<tier>/<name> (default: {DEFAULT_OUT})")
-        p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                       help="a setting on top of the tier's, e.g. --set backend=cupy (repeatable; new runs only)")
-
-
 def parse_overrides(pairs) -> dict:
     """``["backend=cupy", "batch_size=256"]`` -> {"backend": "cupy", "batch_size": "256"} (checked later)."""
     out = {}
@@ -351,36 +316,34 @@ def parse_overrides(pairs) -> dict:
     return out
 
 
-def main(args) -> int:
-    experiments = load(args.experiments_dir)
-    if args.action == "list":
-        selected = select(experiments, args.group) if args.group else list(experiments.values())
-        print(markdown(selected) if args.markdown else listing(selected), end="\n" if not args.markdown else "")
-    elif args.action == "show":
-        exp = select(experiments, args.name)
-        if len(exp) != 1:
-            raise ConfigError(f"experiments show: {args.name!r} is a group; name one experiment")
-        cfg = exp[0].config(args.tier, args.out, overrides=parse_overrides(args.overrides))
-        dataclasses.replace(cfg).validate()        # a copy: validate fills in the backend from the environment
-        print(to_toml(exp[0], args.tier, cfg), end="")
-    elif args.seeds:
-        seeds = parse_seeds(args.seeds)
-        for exp in select(experiments, args.name):
-            if exp.seed_of:
-                continue                          # a declared NAME_seedN: --seeds names its seeds itself
-            summaries = run([with_seed(exp, s) for s in seeds], args.tier, args.out, args.data_dir, args.resume,
-                            args.progress, overrides=parse_overrides(args.overrides))
-            print(spread_line(exp.name, args.tier, seeds, summaries))
-    else:
-        run(select(experiments, args.name), args.tier, args.out, args.data_dir, args.resume, args.progress,
-            overrides=parse_overrides(args.overrides))
-    return 0
+def show(experiments: dict, name: str, tier: str, out: str = DEFAULT_OUT, overrides=()) -> str:
+    """``rnnlab experiments show``: experiment ``name``'s configuration at ``tier`` as TOML, only the settings
+    that take effect (``rnnlab train --config`` reads it back); ``overrides`` (``["KEY=VALUE", ...]``, or a
+    mapping) pass train's checks first."""
+    exp = select(experiments, name)
+    if len(exp) != 1:
+        raise ConfigError(f"experiments show: {name!r} is a group; name one experiment")
+    overrides = dict(overrides) if isinstance(overrides, dict) else parse_overrides(overrides)
+    cfg = exp[0].config(tier, out, overrides=overrides)
+    checked = check_applicable(cfg, set(overrides), "--set")     # the checks of rnnlab train's flags
+    return to_toml(exp[0], tier, cfg, keys=applying(checked))
+
+
+def run_seeds(selected: list[Experiment], seeds, tier: str, out: str = DEFAULT_OUT, data_dir: str = "",
+              resume: bool = False, progress: bool = True, echo=print, overrides=None) -> None:
+    """Run each experiment of ``selected`` once per seed (:func:`with_seed`), then echo its mean ± spread."""
+    for exp in selected:
+        if exp.seed_of:
+            continue                          # a declared NAME_seedN: --seeds names its seeds itself
+        summaries = run([with_seed(exp, s) for s in seeds], tier, out, data_dir, resume, progress, echo=echo,
+                        overrides=overrides)
+        echo(spread_line(exp.name, tier, seeds, summaries))
 
 
 __all__ = ["TIERS", "PROVENANCE", "Experiment", "load", "select", "run", "with_seed", "parse_seeds", "seed_spread",
            "spread_line", "default_dir", "markdown", "listing", "to_toml",
            "paper_number", "readme_with_table", "README_BEGIN", "README_END",
-           "add_parser", "main"]
+           "show", "run_seeds", "parse_overrides", "DEFAULT_OUT"]
 
 if __name__ == "__main__":
     import sys

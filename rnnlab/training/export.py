@@ -55,28 +55,19 @@ def export_csv(run_dir, out=None) -> Path:
     return path
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser("export", help="a run's metrics.jsonl as CSV (metrics.csv) or TensorBoard event files")
-    p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--csv", action="store_true", help="write the metrics as CSV")
-    p.add_argument("--out", help=f"the CSV file (default: RUN_DIR/{CSV})")
-    p.add_argument("--tensorboard", metavar="DIR", help="write the metrics as a TensorBoard event file in "
-                   "folder DIR (then: tensorboard --logdir DIR); needs the tensorboard package "
-                   "(pip install 'rnnlab[tensorboard]')")
-
-
-def main(args) -> int:
-    if not (args.csv or args.tensorboard):
+def export(run_dir, csv: bool = False, out=None, tensorboard=None, echo=print) -> None:
+    """``rnnlab export``: write ``run_dir``'s metrics as CSV (``csv``, to ``out``, default RUN/metrics.csv)
+    and/or TensorBoard event files in folder ``tensorboard``; echo each path written."""
+    if not (csv or tensorboard):
         raise ConfigError("export: say what to write: --csv, --tensorboard DIR, or both")
-    if args.out and not args.csv:
-        raise ConfigError(f"export: --out {args.out} names the CSV file; give it with --csv")
-    rows = metrics_rows(args.run_dir)
-    if args.tensorboard:                            # first: its refusals (no package, events there) precede the CSV
+    if out and not csv:
+        raise ConfigError(f"export: --out {out} names the CSV file; give it with --csv")
+    rows = metrics_rows(run_dir)
+    if tensorboard:                                 # first: its refusals (no package, events there) precede the CSV
         from .export_tensorboard import export_tensorboard
-        print(export_tensorboard(rows, args.tensorboard))
-    if args.csv:
-        print(export_csv(args.run_dir, args.out))
-    return 0
+        echo(export_tensorboard(rows, tensorboard))
+    if csv:
+        echo(export_csv(run_dir, out))
 
 
-__all__ = ["metrics_rows", "to_csv", "export_csv", "add_parser", "main"]
+__all__ = ["metrics_rows", "to_csv", "export_csv", "export", "METRICS", "CSV"]

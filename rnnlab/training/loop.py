@@ -55,12 +55,11 @@ class Run:
     """
 
     def __init__(self, cfg: TrainConfig, resume: bool = False, overwrite: bool = False, evaluate_only=False):
-        cfg = dataclasses.replace(cfg)   # the caller's configuration is never changed
         self.comm = distributed.communicator(cfg)
         self.comm.check_config(cfg)  # before validate(): an error one rank alone raised would hang the others
-        self.cfg = cfg.validate()
+        cfg = cfg.validate()         # a checked copy: the caller's configuration (frozen) is never changed
         self.out = rundir.check_path(cfg.out, "--out") if cfg.out else rundir.fresh_path(cfg.task, cfg.cell)
-        cfg.out = str(self.out)
+        self.cfg = cfg = dataclasses.replace(cfg, out=str(self.out))
         # The run's backend, dtype and kernel switch hold until run() returns (or setup fails), then the
         # caller's come back: training from Python leaves no global switch behind.
         self._context = contextlib.ExitStack()
@@ -89,6 +88,8 @@ class Run:
         self.plateaus = [s for s in self.schedulers if isinstance(s, optim.ReduceOnPlateau)]
         self.work = WorkSource(cfg, self.task, self.model, self.comm)
         self.total_steps = self._total_steps()
+        if not cfg.steps and not cfg.epochs:     # the run records the steps it chose (DEFAULT_STEPS), not 0
+            self.cfg = cfg = dataclasses.replace(cfg, steps=self.total_steps)
         self.step, self.elapsed, self.grad_evals = 0, 0.0, 0
         self.validated_step = None       # the step of the last validation (the final one is not repeated)
         self.checkpoint_step = None      # the step of the last checkpoint this run wrote or resumed from

@@ -11,45 +11,43 @@ from .. import cells as cells_pkg
 from ..cells.registry import CELLS, cell_class, cell_hyperparameters
 from ..engine.layers import Embedding, Linear
 from ..engine.module import Module
+from .cell_args import SETTING_OF, cell_settings, settable
+from .settings import CELL_PARAMETER, own_cell
 
-CONFIG_KEY = {"form": "nesterov_form"}
-"""Cell constructor parameters whose configuration key has another name; every other hyperparameter of a
-cell's constructor is the configuration key of the same name."""
+CONFIG_KEY = SETTING_OF
+"""Cell constructor parameters whose configuration key has another name (``form``: ``nesterov_form``)."""
 
 
 def cell_options(cls, cfg, seq_len: int | None) -> dict:
-    """The keyword arguments for cell class ``cls`` that ``cfg`` sets: every constructor hyperparameter that
-    is a configuration key (``seq_len`` from the task)."""
-    options = {}
-    for name in cell_hyperparameters(cls):
-        if name == "seq_len":
-            if seq_len:
-                options[name] = seq_len
-            continue
-        key = CONFIG_KEY.get(name, name)
-        if hasattr(cfg, key):
-            options[name] = getattr(cfg, key)
-    return options
+    """The keyword arguments for cell class ``cls`` that ``cfg`` sets: the declared cell settings it takes
+    (rnnlab's own cells), ``seq_len`` from the task, and ``cfg.cell_args`` (validated: typed, each a parameter
+    of ``cls``). A parameter none of them sets keeps the class's default."""
+    options = {CELL_PARAMETER.get(key, key): getattr(cfg, key) for key in cell_settings(cls)}
+    if seq_len and "seq_len" in cell_hyperparameters(cls):
+        options["seq_len"] = seq_len
+    return {**options, **cfg.cell_args}
 
 
 def cell_keys() -> dict[str, set]:
-    """Configuration key -> the registered cells that take it."""
+    """Declared cell setting -> the registered cells that take it."""
     keys: dict[str, set] = {}
     for name, cls in CELLS.items():
-        for param in cell_hyperparameters(cls):
-            keys.setdefault(CONFIG_KEY.get(param, param), set()).add(name)
+        for key in cell_settings(cls):
+            keys.setdefault(key, set()).add(name)
     return keys
 
 
 def check_cell_keys(cell: str, given, source: str) -> None:
     """Refuse a cell setting in ``given`` that cell ``cell`` does not take (it would be silently ignored)."""
     from .config import ConfigError
-    from .config import FIELDS
-    takes = {CONFIG_KEY.get(p, p) for p in cell_hyperparameters(cell_class(cell))} & set(FIELDS)
+    cls = cell_class(cell)
+    takes = cell_settings(cls)
     for key, cells in cell_keys().items():
-        if key in given and key not in takes and key != "seq_len":
-            raise ConfigError(f"{source}: {key} does not apply to cell {cell!r} (it takes "
-                              f"{', '.join(sorted(takes - {'seq_len'})) or 'no settings'}; {key} is for "
+        if key in given and key not in takes:
+            own = (f"it takes {', '.join(sorted(takes)) or 'no cell settings'}" if own_cell(cls) else
+                   f"a plugin cell takes its own arguments from --cell-arg NAME=VALUE: "
+                   f"{', '.join(settable(cls)) or 'it has none'}")
+            raise ConfigError(f"{source}: {key} does not apply to cell {cell!r} ({own}; {key} is for "
                               f"{', '.join(sorted(cells))})")
 
 

@@ -17,7 +17,6 @@ The evidence is each run's ``summary.json``, ``metrics.jsonl``, ``config.json`` 
 """
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from pathlib import Path
@@ -86,16 +85,13 @@ def problems(text: str) -> list[str]:
     return out
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.split("\n")[0])
-    action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument("--check", action="store_true", help="exit 1 if the page disagrees with its evidence")
-    action.add_argument("--write", action="store_true", help="regenerate the page's tables from the evidence")
-    parser.add_argument("--page", default=str(page_path()), help="the page (default: docs/results.md)")
-    args = parser.parse_args(argv)
-    path = Path(args.page)
+def check(page=None, write: bool = False) -> int:
+    """Check ``page`` (default: docs/results.md) against its evidence, after regenerating its tables if
+    ``write``: 0 when it agrees, 1 with one line per disagreement on stderr. (The command's flags:
+    :func:`rnnlab.cli_parsers.results_check_command`.)"""
+    path = Path(page or page_path())
     text = path.read_text()
-    if args.write:
+    if write:
         path.write_text(with_tables(text))
         text = path.read_text()
     found = problems(text)
@@ -107,4 +103,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from ..cli_parsers import results_check_command
+    sys.exit(results_check_command())

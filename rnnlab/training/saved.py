@@ -13,6 +13,7 @@ default dtype and the random generator are as they were.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,14 +42,12 @@ def load_run(run_dir, checkpoint: str = "last", data_dir: str | None = None) -> 
     if checkpoint not in WHICH:
         raise ConfigError(f"load_run: checkpoint must be one of {', '.join(WHICH)}, got {checkpoint!r}")
     cfg = saved_config(run_dir, "load_run")
-    if data_dir is not None:
-        cfg.data_dir = str(data_dir)
-    cfg.progress = False
+    cfg = dataclasses.replace(cfg, progress=False, **({} if data_dir is None else {"data_dir": str(data_dir)}))
     path = Path(run_dir) / WHICH[checkpoint]
     if not path.exists():
         hint = " (the run was not started with --keep-best)" if checkpoint == "best" else ""
         raise checkpoints.CheckpointError(f"load_run: {path} does not exist{hint}")
-    cfg.validate()                               # imports the run's plugins (cells and tasks they register)
+    cfg = cfg.validate()                         # imports the run's plugins (cells and tasks they register)
     dtype, rng = backend.default_dtype_name(), init.get_rng().bit_generator.state
     try:
         backend.set_default_dtype(cfg.dtype)

@@ -1,13 +1,14 @@
 """The three things a user does with a run: start it, continue it, score it."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from . import checkpoints, rundir
 from .config import ConfigError, TrainConfig, from_mapping
 from .evaluation import evaluate
 from .loop import Run
-from .settings import SettingError, check_applies
+from .settings import SETTINGS, SettingError, check_applies
 
 SPLITS = ("val", "test")
 WHICH = {"last": checkpoints.CHECKPOINT, "best": checkpoints.BEST}
@@ -19,11 +20,12 @@ def train(cfg: TrainConfig, overwrite: bool = False) -> dict:
     return Run(cfg, overwrite=overwrite).run()
 
 
-def check_applicable(cfg: TrainConfig, keys, source: str) -> None:
-    """Refuse settings in ``keys`` (those a user gave) that the chosen task or cell would ignore."""
+def check_applicable(cfg: TrainConfig, keys, source: str) -> TrainConfig:
+    """Refuse settings in ``keys`` (those a user gave) that the chosen task or cell would ignore; returns the
+    validated configuration."""
     from .data import check_task_keys
     from .model import check_cell_keys
-    cfg.validate()
+    cfg = cfg.validate()
     keys = {k.replace("-", "_") for k in keys}
     try:
         check_applies(cfg, keys, source)
@@ -31,6 +33,24 @@ def check_applicable(cfg: TrainConfig, keys, source: str) -> None:
         raise ConfigError(str(exc)) from None
     check_task_keys(cfg.task, keys, source)
     check_cell_keys(cfg.cell, keys, source)
+    return cfg
+
+
+def applying(cfg: TrainConfig) -> list:
+    """The settings that take effect in ``cfg`` (a validated configuration), in their declared order: those a
+    ``--config`` file may set without being refused as not applying."""
+    from .data import check_task_keys
+    from .model import check_cell_keys
+    out = []
+    for s in SETTINGS:
+        try:
+            check_applies(cfg, {s.name}, "")
+            check_task_keys(cfg.task, {s.name}, "")
+            check_cell_keys(cfg.cell, {s.name}, "")
+        except SettingError:
+            continue
+        out.append(s.name)
+    return out
 
 
 def saved_config(run_dir, what: str) -> TrainConfig:
@@ -41,9 +61,7 @@ def saved_config(run_dir, what: str) -> TrainConfig:
     values = rundir.read_json(path, what)
     if not isinstance(values, dict):
         raise rundir.RunDirError(f"{what}: {path} does not hold a configuration (a JSON object)")
-    cfg = from_mapping(values, str(path))
-    cfg.out = str(run_dir)
-    return cfg
+    return from_mapping({**values, "out": str(run_dir)}, str(path))
 
 
 def resume(run_dir, steps: int = 0, epochs: int = 0, progress: bool = True,
@@ -56,14 +74,10 @@ def resume(run_dir, steps: int = 0, epochs: int = 0, progress: bool = True,
                           "train it longer")
     if steps < 0 or epochs < 0:
         raise ConfigError(f"--resume: steps and epochs must not be negative, got {steps or epochs}")
-    cfg.progress = progress
-    if steps:
-        cfg.steps = steps
-    if epochs:
-        cfg.epochs = epochs
+    changes = {"progress": progress, "steps": steps or cfg.steps, "epochs": epochs or cfg.epochs}
     if distributed is not None:
-        cfg.distributed = distributed
-    return Run(cfg, resume=True).run()
+        changes["distributed"] = distributed
+    return Run(dataclasses.replace(cfg, **changes), resume=True).run()
 
 
 def evaluate_run(run_dir, split: str = "test", checkpoint: str = "last", data_dir=None) -> dict:
@@ -79,9 +93,7 @@ def evaluate_run(run_dir, split: str = "test", checkpoint: str = "last", data_di
     if not path.exists():
         hint = " (the run was not started with --keep-best)" if checkpoint == "best" else ""
         raise checkpoints.CheckpointError(f"evaluate: {path} does not exist{hint}")
-    cfg.progress = False
-    if data_dir:
-        cfg.data_dir = str(data_dir)
+    cfg = dataclasses.replace(cfg, progress=False, **({"data_dir": str(data_dir)} if data_dir else {}))
     run = Run(cfg, evaluate_only=True)
     try:
         meta = checkpoints.load_model(run.model, path, config=cfg.to_dict())

@@ -9,6 +9,7 @@ signatures and the tasks' factory signatures (``applies=CELL`` / ``TASK``).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -64,15 +65,49 @@ class Setting:
     applies: object = None          # None: always; CELL, TASK or a Where
     allow_inf: bool = False         # floats: inf is a meaning (e.g. the l-inf ball); otherwise finite only
     main: bool = False              # listed in the README's table
+    spelled: str = ""               # the flag, where it is not --<name with dashes>
 
     @property
     def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
+        return self.spelled or "--" + self.name.replace("_", "-")
+
+
+OWN = object()
+"""A cell setting's default: the default of the constructor parameter of rnnlab's own cells (:func:`own_default`)."""
+CELL_PARAMETER = {"nesterov_form": "form"}
+"""Cell settings whose constructor parameter has another name; every other cell setting is the parameter of the
+same name."""
+
+
+def own_cell(cls) -> bool:
+    """Whether cell class ``cls`` is one of rnnlab's own (defined in :mod:`rnnlab.cells`): only those take the
+    declared cell settings (``mu``, ...); any other registered cell takes its hyperparameters from
+    ``cell_args`` alone, so that a same-named setting never fills one silently."""
+    return cls.__module__.split(".")[:2] == ["rnnlab", "cells"]
+
+
+def own_default(name: str):
+    """The default of cell setting ``name``: its constructor parameter's default in rnnlab's own cells, which
+    all agree (one default per hyperparameter, in Python and on the command line)."""
+    from ..cells import CELLS
+    from ..cells.registry import cell_hyperparameters
+    param = CELL_PARAMETER.get(name, name)
+    found = {repr(p.default): p.default for cls in CELLS.values() if own_cell(cls)
+             for n, p in cell_hyperparameters(cls).items() if n == param}
+    if len(found) != 1:
+        raise RuntimeError(f"settings: rnnlab's cells give parameter {param!r} the defaults {sorted(found)}; "
+                           "a cell setting needs exactly one")
+    return next(iter(found.values()))
 
 
 def _outer(cfg) -> str:
     """The step optimizer that runs: ``optimizer``, or for fw its ``fw_outer`` (``none``: a plain step)."""
     return cfg.fw_outer if cfg.optimizer == "fw" else cfg.optimizer
+
+
+def _orthogonal_cells() -> tuple:
+    from .registry import orthogonal_cells
+    return orthogonal_cells()
 
 
 FW = Where("optimizer fw", lambda c: c.optimizer == "fw")
@@ -86,6 +121,7 @@ STEP_SCHEDULE = Where("schedule step", lambda c: c.schedule == "step")
 PLATEAU = Where("schedule plateau", lambda c: c.schedule == "plateau")
 NO_STEPS = Where("runs set by epochs (steps 0)", lambda c: c.steps == 0)
 TBPTT = Where("truncated BPTT (tbptt > 0)", lambda c: c.tbptt > 0)
+ORTHOGONAL = Where("an orthogonal cell", lambda c: c.cell in _orthogonal_cells())
 GPU = Where("backend cupy or strict", lambda c: c.backend != "numpy")
 
 
@@ -94,7 +130,13 @@ def _text_task(cfg) -> bool:
     return cfg.task in TEXT_TASKS
 
 
+def _stream_task(cfg) -> bool:
+    from ..datasets.tasks import STREAM_TASKS
+    return cfg.task in STREAM_TASKS
+
+
 TEXT = Where("a text task (ptb-char)", _text_task)
+STREAM = Where("a token-stream task (ptb, ptb-char)", _stream_task)
 
 POS = Range(0, None, lo_open=True)
 NONNEG = Range(0, None)
@@ -128,30 +170,33 @@ SETTINGS: tuple[Setting, ...] = (
     S("plugins", str, "", "comma-separated Python modules imported first (they may register cells)", "model"),
     S("layers", int, 1, "stacked recurrent layers", "model", POS, main=True),
     S("hidden", int, 64, "hidden units per layer", "model", POS, main=True),
-    S("nonlinearity", str, "tanh", "rnn cells: the activation of h_t", "model", applies=CELL),
-    S("forget_bias", float, 2.0, "lstm cells: initial forget-gate bias (the reference: 1 in each of two biases)",
+    S("nonlinearity", str, OWN, "rnn cells: the activation of h_t", "model", applies=CELL),
+    S("forget_bias", float, OWN, "lstm cells: initial forget-gate bias (the reference: 1 in each of two biases)",
       "model", applies=CELL),
-    S("mu", float, 0.6, "momentum cells: momentum coefficient mu of v_t = mu v_{t-1} + s W x_t", "model",
+    S("mu", float, OWN, "momentum cells: momentum coefficient mu of v_t = mu v_{t-1} + s W x_t", "model",
       Range(0, 1, hi_open=True, why="mu >= 1 makes the momentum state grow without bound"), CELL),
-    S("s", float, 0.6, "momentum cells: step size s on the input term", "model", POSITIVE, CELL),
-    S("beta", float, 0.9, "adam/rmsprop cells: decay beta of the squared-input average", "model",
+    S("s", float, OWN, "momentum cells: step size s on the input term", "model", POSITIVE, CELL),
+    S("beta", float, OWN, "adam/rmsprop cells: decay beta of the squared-input average", "model",
       Range(0, 1, lo_open=True, hi_open=True, why="an average's decay"), CELL),
-    S("eps", float, 1e-8, "adam/rmsprop cells: epsilon added to the root of the average", "model",
+    S("eps", float, OWN, "adam/rmsprop cells: epsilon added to the root of the average", "model",
       Range(0, None, lo_open=True, why="it keeps a division away from 0"), CELL),
-    S("restart", int, 0, "nesterov cells: restart period F in steps (0: no restart)", "model", NONNEG, CELL),
-    S("nesterov_form", str, "paper", "nesterov cells: the paper's rule, or a released code's variant", "model",
+    S("restart", int, OWN, "nesterov cells: restart period F in steps (0: no restart)", "model", NONNEG, CELL),
+    S("nesterov_form", str, OWN, "nesterov cells: the paper's rule, or a released code's variant", "model",
       applies=CELL),
     S("momentum_clock", str, "sequence", "ptb, ptb-char: momentum step index runs on across chunks (sequence) or "
-      "restarts per chunk (chunk, as the authors' PTB code)", "model"),
-    S("mag", float, 5.0, "indrnn: recurrent weights bounded by |u| <= mag^(1/T)", "model",
+      "restarts per chunk (chunk, as the authors' PTB code)", "model", applies=STREAM),
+    S("mag", float, OWN, "indrnn: recurrent weights bounded by |u| <= mag^(1/T)", "model",
       Range(0, None, lo_open=True, why="a bound on |u|"), CELL),
-    S("skew_init", str, "cayley", "orthogonal cells: initialization of the skew matrix A", "model",
+    S("skew_init", str, OWN, "orthogonal cells: initialization of the skew matrix A", "model",
       applies=CELL),
     S("rebase_every", int, 0, "orthogonal cells: DTRIV period K in optimizer steps, B_0 <- B and A <- 0 after "
-      "every K-th (0: never, which is expRNN)", "model", NONNEG),
+      "every K-th (0: never, which is expRNN)", "model", NONNEG, ORTHOGONAL),
+    S("cell_args", dict, {}, "a hyperparameter of the cell's constructor that no setting here declares (a plugin "
+      "cell's own, or e.g. weight_init), NAME=VALUE, typed by the constructor (repeatable; TOML: a [cell] "
+      "table)", "model", spelled="--cell-arg", main=True),
     S("batch_norm", bool, False, "batch normalization between stacked layers", "model", main=True),
     S("dropout", float, 0.0, "dropout probability between stacked layers", "model", PROB, main=True),
-    S("embedding", int, 0, "ptb, ptb-char: embedding size (0: = hidden)", "model", NONNEG),
+    S("embedding", int, 0, "ptb, ptb-char: embedding size (0: = hidden)", "model", NONNEG, STREAM),
     S("fused", bool, True, "fused sequence path with hand-written BPTT (--no-fused or --composed: composed "
       "steps, autodiff)", "model", main=True),
     S("kernels", bool, True, "fused path: compiled kernels where present (--no-kernels: the readable loop)",
@@ -214,6 +259,7 @@ SETTINGS: tuple[Setting, ...] = (
       "--batch-size is global", "run"),
 )
 del S
+SETTINGS = tuple(dataclasses.replace(s, default=own_default(s.name)) if s.default is OWN else s for s in SETTINGS)
 BY_NAME = {s.name: s for s in SETTINGS}
 
 _INT = re.compile(r"[+-]?[0-9]+([eE]\+?[0-9]+)?\Z", re.ASCII)
@@ -226,21 +272,45 @@ def parse(name: str, value, source: str):
     """``value`` (from a flag, a TOML file or Python) as setting ``name``'s type, strictly: ASCII digits only,
     no float for an integer, no string for a bool but true/false/yes/no/on/off/1/0, no NaN."""
     s = BY_NAME[name]
-    where = f"{source}: {name}"
-    if s.kind is bool:
+    if s.kind is dict:
+        return parse_pairs(value, f"{source}: {name}")
+    return parse_as(s.kind, value, f"{source}: {name}")
+
+
+def parse_pairs(value, where: str) -> dict:
+    """``["NAME=VALUE", ...]`` (repeated flags) or a mapping (a TOML table, JSON) -> {NAME: VALUE}; the values
+    are typed later, by the parameters they are for."""
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        pairs = [v.partition("=")[::2] for v in value]
+        bad = [v for v in value if "=" not in v or not v.partition("=")[0].strip()]
+        if bad:
+            raise SettingError(f"{where} must be NAME=VALUE, got {bad[0]!r}")
+        pairs = [(k.strip(), v.strip()) for k, v in pairs]
+    else:
+        raise SettingError(f"{where} must be a table of NAME = VALUE, got {value!r}")
+    if any(not isinstance(k, str) for k, _ in pairs):
+        raise SettingError(f"{where}: names must be strings, got {value!r}")
+    return dict(pairs)
+
+
+def parse_as(kind: type, value, where: str):
+    """``value`` as ``kind`` (bool, int, float or str), strictly (see :func:`parse`); errors name ``where``."""
+    if kind is bool:
         if isinstance(value, bool):
             return value
         if isinstance(value, str) and value.lower() in _TRUE + _FALSE:
             return value.lower() in _TRUE
         raise SettingError(f"{where} must be true or false, got {value!r}")
-    if s.kind is int:
+    if kind is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         if isinstance(value, str) and _INT.match(value.strip()):
             mantissa, _, exponent = value.strip().lower().partition("e")
             return int(mantissa) * 10 ** int(exponent or 0)
         raise SettingError(f"{where} must be an integer, got {value!r} (ASCII digits, e.g. 64 or 1e4)")
-    if s.kind is float:
+    if kind is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             result = float(value)
         elif isinstance(value, str) and _FLOAT.match(value.strip()):
@@ -280,5 +350,6 @@ def by_group() -> dict[str, list[Setting]]:
     return {g: [s for s in SETTINGS if s.group == g] for g in GROUPS}
 
 
-__all__ = ["SETTINGS", "BY_NAME", "GROUPS", "Setting", "Range", "Where", "SettingError", "parse", "check_value",
+__all__ = ["SETTINGS", "BY_NAME", "GROUPS", "Setting", "Range", "Where", "SettingError", "parse", "parse_as",
+           "parse_pairs", "own_cell", "own_default", "CELL_PARAMETER", "check_value",
            "check_applies", "by_group", "CELL", "TASK"]

@@ -9,6 +9,7 @@ import re
 
 from hypothesis import given, settings, strategies as st
 
+from rnnlab.cli_parsers import results_check_command
 from rnnlab.training import results_check as rc
 
 PAGE = rc.page_path().read_text()
@@ -33,12 +34,12 @@ def test_the_page_agrees_with_its_evidence_and_has_every_table_and_claim():
 
 
 def test_the_check_command_passes_on_the_page_and_fails_on_an_edited_copy(tmp_path, capsys):
-    assert rc.main(["--check"]) == 0
+    assert results_check_command(["--check"]) == 0
     copy = tmp_path / "results.md"
     quoted = "best-validation test MSE 0.0035, 0.0111 and 0.0182"
     assert quoted in PAGE
     copy.write_text(PAGE.replace(quoted, quoted.replace("0.0111", "0.0100")))
-    assert rc.main(["--check", "--page", str(copy)]) == 1
+    assert results_check_command(["--check", "--page", str(copy)]) == 1
     err = capsys.readouterr().err
     assert "the evidence says 'best-validation test MSE 0.0035, 0.0111 and 0.0182" in err
     assert "'0.0100' looks measured" in err

@@ -1,5 +1,6 @@
 """The protocol: validation during training, the test split once at the end, PTB scored as one stream,
 means over predictions, and summaries with fixed keys."""
+import dataclasses
 import json
 import math
 import re
@@ -69,8 +70,8 @@ def test_per_step_targets_are_averaged_over_every_prediction_whatever_the_batch(
     with Run(cfg) as run:
         losses = []
         for batch in (23, 7, 5, 1):
-            run.cfg.eval_batch_size = batch        # 23 sequences in uneven batches: 7+7+7+2, ...
-            losses.append(evaluate(run.cfg, run.task, run.model, "test")["loss"])
+            cfg = dataclasses.replace(run.cfg, eval_batch_size=batch)    # 23 sequences in batches: 7+7+7+2, ...
+            losses.append(evaluate(cfg, run.task, run.model, "test")["loss"])
     assert losses == pytest.approx([losses[0]] * 4, rel=1e-6)
 
 

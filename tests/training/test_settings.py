@@ -16,16 +16,15 @@ from rnnlab.cli import main
 from rnnlab.training import ConfigError, TrainConfig
 from rnnlab.training.registry import choices
 from rnnlab.cells import CELLS
-from rnnlab.cells.registry import cell_hyperparameters
 from rnnlab.datasets import task_options
-from rnnlab.training.model import CONFIG_KEY
+from rnnlab.training.cell_args import cell_settings
 from rnnlab.training.settings import BY_NAME, CELL, SETTINGS, TASK, Range, Where, parse
 
 TINY = {"task": "adding", "seq_len": "6", "train_size": "8", "val_size": "4", "test_size": "4", "hidden": "3",
         "batch_size": "4", "steps": "2", "eval_every": "1", "progress": False}
 NOT_DRAWN = {"out": "the test's own run directory", "progress": "a bar on stderr would hide the one line",
              "distributed": "needs MPI", "data_dir": "only read by tasks with files, which need data",
-             "plugins": "imports modules"}
+             "plugins": "imports modules", "cell_args": "drawn by test_cell_args.py, against each cell's parameters"}
 SMALL = {"steps": (0, 3), "epochs": (0, 1), "seq_len": (1, 8), "train_size": (1, 12), "val_size": (1, 6),
          "test_size": (1, 6), "hidden": (1, 4), "layers": (1, 2), "batch_size": (1, 6), "tbptt": (0, 8),
          "tbptt_k2": (0, 8), "eval_every": (1, 3), "eval_batch_size": (0, 8), "log_every": (1, 3),
@@ -114,7 +113,7 @@ def not_applying(ran: dict, given: dict) -> list:
     """The given settings that the run's configuration ``ran`` would ignore: by the cell's constructor, the
     task's factory, or the setting's declared condition."""
     cfg = TrainConfig(**ran)
-    cell_takes = {CONFIG_KEY.get(p, p) for p in cell_hyperparameters(CELLS[cfg.cell])}
+    cell_takes = cell_settings(CELLS[cfg.cell])
     task_keys = {"target": "range_sum", "merge": "har_mapping", "n_train": "train_size", "n_test": "test_size"}
     task_takes = {task_keys.get(o, o) for o in task_options(cfg.task)}
     out = []

@@ -6,6 +6,7 @@ Each case trains with ``distributed`` on; rank 0 writes into ``settings["out"]``
 the ranks compare their parameters bit for bit. Rank 0 saves, per case, ``DIR/<name>.npz``: the final
 parameters and ``identical`` (one flag per step). The ``resume`` entries continue single-process runs.
 """
+import dataclasses
 import json
 import sys
 
@@ -33,7 +34,7 @@ def main(path: str) -> None:
         cfg = from_mapping({**settings, "distributed": True}, "spec")
         rank = distributed.communicator(cfg).rank
         if rank:
-            cfg.out = f"{settings['out']}.rank{rank}"
+            cfg = dataclasses.replace(cfg, out=f"{settings['out']}.rank{rank}")
         run = CheckedRun(cfg)
         run.run()
         if run.comm.is_root:
