@@ -138,7 +138,8 @@ def tests_for(path: str) -> list:
     raise SystemExit(f"mutation_sample: no tests mapped for {path}")
 
 
-COPIED = ("rnnlab", "tests", "rnnlab_launcher.py", "setup.cfg")
+COPIED = ("rnnlab", "tests", "docs", "experiments", "rnnlab_launcher.py", "setup.cfg", "setup.py", "pyproject.toml",
+          "README.md")
 
 
 def copy_tree(source: Path, target: Path) -> None:
