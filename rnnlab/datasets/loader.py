@@ -110,7 +110,7 @@ class BatchLoader(_EpochLoader):
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.shard_size = len(dataset) // self.world_size
-        self._cached_order = (-1, None)
+        self._cached_order = (None, None)        # (epoch, its order): the last epoch asked for
         if self.shard_size < 1 or (drop_last and self.shard_size < self.batch_size):
             raise ValueError(f"BatchLoader: {len(dataset)} samples make no batch of {batch_size} for each of "
                              f"{world_size} worker(s){' with drop_last' if drop_last else ''}")
@@ -121,6 +121,7 @@ class BatchLoader(_EpochLoader):
 
     def order(self, epoch: int) -> np.ndarray:
         """This rank's sample indices for ``epoch``, in the order they are served: (N // world_size,) int64."""
+        epoch = _check_int("BatchLoader", "epoch", epoch, 0)
         if self._cached_order[0] == epoch:
             return self._cached_order[1]
         n = len(self.dataset)

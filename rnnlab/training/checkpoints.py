@@ -26,8 +26,16 @@ class CheckpointError(RuntimeError):
     """A checkpoint is missing, corrupted, or does not match the run loading it."""
 
 
+def naming(exc: OSError, path) -> OSError:
+    """``exc`` with ``path`` as its file name when it names none (a failed write or flush names no file), so
+    that the one line a user sees says which file the system refused."""
+    return exc if exc.filename is not None else type(exc)(exc.errno, exc.strerror or str(exc), str(path))
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename."""
+    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename; when the
+    system refuses (the disk full, say) the temporary file is removed, ``path`` is as it was, and the
+    ``OSError`` names ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -38,6 +46,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())     # mkstemp makes 0600; a run's files get the usual mode
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.filename is not None:
+            raise
+        raise naming(exc, path) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -100,6 +100,14 @@ class Run:
         if evaluate_only:
             return
         self._context.callback(self.lock.release)
+        try:
+            self._take_directory(cfg, resume, overwrite)
+        except OSError as exc:
+            raise self.write_refused(exc) from exc
+        self.comm.broadcast_state(self.params, self.optimizer)
+
+    def _take_directory(self, cfg, resume, overwrite) -> None:
+        """Lock the run directory; then check a resume's files (or create a fresh run's) and write the config."""
         if resume:
             # the lock first; then every file the run will need is checked before anything is written
             if self.comm.is_root:
@@ -130,7 +138,6 @@ class Run:
             if self.comm.is_root:
                 rundir.create(self.out, overwrite, self.lock)
             self.records.start(cfg.to_dict())
-        self.comm.broadcast_state(self.params, self.optimizer)
 
     def _total_steps(self) -> int:
         cfg = self.cfg
@@ -195,10 +202,26 @@ class Run:
             # overflow shows up as a non-finite loss or gradient, which the run reports itself (Diverged)
             warnings.simplefilter("ignore", RuntimeWarning)
             try:
-                return self._run()
-            except Diverged:
-                self.records.write_summary(self.summary(diverged=True))
-                raise
+                try:
+                    return self._run()
+                except Diverged:
+                    self.records.write_summary(self.summary(diverged=True))
+                    raise
+            except OSError as exc:         # a write the system refused: the disk full, say
+                raise self.write_refused(exc) from exc
+
+    def write_refused(self, exc: OSError) -> rundir.RunDirError:
+        """The one line for a file of the run that the system refused to write (the disk full, a folder made
+        read-only): which file, why, what is kept and how to go on. Every file is written whole or not at all,
+        so the last checkpoint on disk is whole."""
+        if self.checkpoint_step is not None:
+            then = (f"the checkpoint of step {self.checkpoint_step} is kept: free space (or fix the cause) and "
+                    f"continue with `rnnlab train --resume {self.out}`")
+        else:
+            then = ("no checkpoint was written yet, so nothing can be resumed: free space (or fix the cause) and "
+                    "start the run again with --overwrite")
+        return rundir.RunDirError(f"train: cannot write {exc.filename or self.out} at step {self.step} "
+                                  f"({exc.strerror or exc}); {then}")
 
     @contextlib.contextmanager
     def _signals(self):
@@ -358,15 +381,7 @@ class Run:
 
     def save(self) -> None:
         """The checkpoint (atomically: a write that fails, the disk full say, leaves the previous one)."""
-        path = self.out / checkpoints.CHECKPOINT
-        try:
-            checkpoints.save_run(self, path)
-        except OSError as exc:
-            kept = (f"the checkpoint of step {self.checkpoint_step} is kept; free space and continue with "
-                    f"`rnnlab train --resume {self.out}`" if self.checkpoint_step is not None else
-                    "no earlier checkpoint exists, so the run must be started again")
-            raise rundir.RunDirError(f"train: cannot write the checkpoint {path} at step {self.step} "
-                                     f"({exc.strerror}); {kept}") from exc
+        checkpoints.save_run(self, self.out / checkpoints.CHECKPOINT)    # refused: see write_refused
         self.checkpoint_step = self.step
         self.records.write_clock(self.step, self.elapsed)
 

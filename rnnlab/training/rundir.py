@@ -177,8 +177,14 @@ class RunLock:
             except OSError as exc:
                 raise RunDirError(f"run directory {self.path.parent}: cannot create the lock file {self.path} "
                                   f"({exc.strerror}); make the folder writable or choose another") from exc
-            with os.fdopen(fd, "w") as f:
-                f.write(record)
+            try:
+                with os.fdopen(fd, "w") as f:
+                    f.write(record)
+            except OSError as exc:      # the disk full, say: an empty lock left here would block every run
+                self.path.unlink(missing_ok=True)
+                raise RunDirError(f"run directory {self.path.parent}: cannot write the lock file {self.path} "
+                                  f"({exc.strerror}); nothing was changed; free space (or fix the folder) and "
+                                  f"try again") from exc
             self.held = True
             return self
         raise RunDirError(f"run directory {self.path.parent}: could not take the lock {self.path}")
@@ -237,14 +243,22 @@ class RunLock:
 
 # ---------------------------------------------------------------------------------------------- the files
 def write_file(path: Path, data: bytes) -> None:
-    """One of a run's files, written whole (temporary file, then an atomic rename)."""
+    """One of a run's files, written whole (temporary file, then an atomic rename); a write the system
+    refuses (the disk full, say) leaves the previous file and raises an ``OSError`` naming ``path``."""
     checkpoints.atomic_write_bytes(path, data)
 
 
 def append_line(path: Path, line: str) -> None:
-    """One whole line appended to ``metrics.jsonl`` (its tail was checked when the run took the folder)."""
-    with open(path, "a") as f:
-        f.write(line + "\n")
+    """One whole line appended to ``metrics.jsonl`` (its tail was checked when the run took the folder); a
+    write the system refuses (the disk full, say) raises an ``OSError`` that names the file. A part of the
+    line that reached the disk lies after the rows the checkpoint counts: a resume cuts it off."""
+    try:
+        with open(path, "a") as f:
+            f.write(line + "\n")
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise checkpoints.naming(exc, path) from exc
 
 
 def read_json(path: Path, what: str) -> dict:

@@ -168,3 +168,18 @@ def test_reduce_on_plateau_an_equal_metric_is_no_improvement(backend_name, mode,
     assert opt.param_groups[0]["lr"] == 1.0
     sched.step(1.0)
     assert opt.param_groups[0]["lr"] == 0.5
+
+
+@pytest.mark.parametrize("make", [
+    lambda opt: StepDecay(opt, 2, 0.5),
+    lambda opt: ExponentialDecay(opt, 0.8),
+    lambda opt: ReduceOnPlateau(opt, patience=0),
+])
+def test_every_scheduler_counts_its_steps_in_last_epoch(backend_name, make):
+    opt = SGD([param([1.0])], lr=1.0)
+    sched = make(opt)
+    assert sched.last_epoch == 0
+    for n in range(1, 5):
+        sched.step(1.0) if isinstance(sched, ReduceOnPlateau) else sched.step()
+        assert sched.last_epoch == n
+        assert sched.state_dict()["last_epoch"] == n

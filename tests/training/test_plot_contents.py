@@ -1,0 +1,101 @@
+"""What ``rnnlab plot`` draws, read back from its figures: hypothesis draws one to three run directories (their
+rows, splits, metric, baseline) and the x axis, and every line, label, colour, scale and file name is checked
+against the rule written out plainly here."""
+import json
+
+import hypothesis.strategies as st
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+matplotlib = pytest.importorskip("matplotlib", reason="matplotlib is not installed (pip install 'rnnlab[plot]')")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from rnnlab.training.plots import plot_runs  # noqa: E402
+
+SPLITS = ("train", "val", "test")
+
+
+def run_rows(draw, metric):
+    rows, grad_evals = [], 0
+    for step in range(1, draw(st.integers(1, 5)) + 1):
+        grad_evals += draw(st.integers(1, 3))
+        for split in draw(st.lists(st.sampled_from(SPLITS), min_size=1, max_size=3, unique=True)):
+            row = {"step": step, "epoch": 0, "split": split, "loss": draw(st.floats(0.1, 5.0)),
+                   "grad_evals": grad_evals, "wall_time": 0.0}
+            if metric:
+                row[metric] = draw(st.floats(0.1, 0.9)) if metric == "accuracy" else draw(st.floats(1.5, 50.0))
+            rows.append(row)
+    return rows
+
+
+@st.composite
+def run_sets(draw):
+    metric = draw(st.sampled_from([None, "accuracy", "perplexity"]))
+    runs = []
+    for n in range(draw(st.integers(1, 3))):
+        baseline = draw(st.sampled_from([None, "none in summary", 0.5, 1.25]))
+        runs.append((f"run{n}", run_rows(draw, metric), baseline))
+    return metric, runs, draw(st.sampled_from(["step", "grad_evals"]))
+
+
+def write_runs(root, runs):
+    dirs = []
+    for name, rows, baseline in runs:
+        d = root / name
+        d.mkdir()
+        (d / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        if baseline is not None:
+            (d / "summary.json").write_text(json.dumps({} if baseline == "none in summary" else
+                                                       {"baseline_loss": baseline}))
+        dirs.append(d)
+    return dirs
+
+
+def expected_lines(runs, key, x):
+    """(label, colour, xs, ys) of every line, in drawing order, as the plot's rule says."""
+    lines = []
+    for n, (name, rows, _) in enumerate(runs):
+        prefix = name if len(runs) > 1 else ""
+        for split in SPLITS:
+            pts = [(r[x], r[key]) for r in rows if r["split"] == split and r.get(key) is not None]
+            if pts:
+                lines.append((f"{prefix} {split}".strip(), f"C{n}", [p[0] for p in pts], [p[1] for p in pts]))
+    return lines
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=run_sets())
+def test_every_line_label_colour_scale_and_file_follows_the_rule(tmp_path_factory, monkeypatch, drawn):
+    metric, runs, x = drawn
+    root = tmp_path_factory.mktemp("plots")
+    dirs = write_runs(root, runs)
+    figures, close = [], plt.close
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(plt, "close", figures.append)       # keep each figure to read it back
+            written = plot_runs(dirs, out_dir=root / "pngs", x=x)
+        suffix = "" if x == "step" else "_by_grad_evals"
+        keys = ["loss"] + ([metric] if metric else [])
+        assert [p.name for p in written] == [f"{k}{suffix}.png" for k in keys]
+        assert all(p.stat().st_size > 0 for p in written)
+        baselines = {b for _, _, b in runs if isinstance(b, float)}
+        for key, fig in zip(keys, figures):
+            ax = fig.axes[0]
+            drawn_lines = [(line.get_label(), line.get_color(), list(line.get_xdata()), list(line.get_ydata()))
+                           for line in ax.get_lines() if line.get_linestyle() != "--"]
+            assert drawn_lines == expected_lines(runs, key, x)
+            dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+            if key == "loss" and len(baselines) == 1:       # one baseline for all the runs that have one
+                assert [(d.get_label(), list(d.get_ydata())) for d in dashed] == \
+                    [("input-blind baseline", [baselines.pop()] * 2)]
+            else:
+                assert dashed == []
+            assert ax.get_yscale() == ("linear" if key == "accuracy" else "log")
+            assert ax.get_xlabel() == {"step": "optimizer step", "grad_evals": "gradient evaluations"}[x]
+            assert ax.get_ylabel() == key
+            assert ax.get_title() == f"{key} ({', '.join(d.name for d in dirs)})"
+            legend = [t.get_text() for t in ax.get_legend().get_texts()]
+            assert legend == [line.get_label() for line in ax.get_lines()]
+    finally:
+        for fig in figures:
+            close(fig)
