@@ -23,12 +23,12 @@ def test_the_experiments_of_a_checkout_are_the_repository_folder():
 
 
 def test_an_installed_package_reads_its_own_experiments_first(tmp_path):
-    package = tmp_path / "site-packages" / "rnnlab"
+    package = tmp_path / "src" / "rnnlab"
     (package / "experiments").mkdir(parents=True)
-    (tmp_path / "site-packages" / "experiments").mkdir()        # a folder beside it is not the package's
+    (tmp_path / "experiments").mkdir()                          # a checkout's folder is not the package's
     assert default_dir(package) == package / "experiments"
     (package / "experiments").rmdir()
-    assert default_dir(package) == tmp_path / "site-packages" / "experiments"
+    assert default_dir(package) == tmp_path / "experiments"
 
 
 def installed_files(target: Path) -> set:
@@ -41,7 +41,7 @@ def test_a_plain_pip_install_lists_trains_and_loads(tmp_path):
     shutil.copytree(REPO, source, ignore=LEFT_OUT)             # the build writes build/ and egg-info: not here
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                     "--target", str(target), str(source)], check=True, capture_output=True, text=True)
-    wanted = {p.relative_to(REPO).as_posix() for p in (REPO / "rnnlab").rglob("*.py")}
+    wanted = {p.relative_to(REPO / "src").as_posix() for p in (REPO / "src" / "rnnlab").rglob("*.py")}
     wanted |= {f"rnnlab/experiments/{p.name}" for p in (REPO / "experiments").glob("*.toml")}
     assert wanted - installed_files(target) == set()
     assert (target / "bin" / "rnnlab").exists()
