@@ -1,7 +1,7 @@
 """A seeded mutation sample: how many small, behaviour-changing edits to the code do the tests catch?
 
     python benchmarks/mutation_sample.py --seed 23 --sites 40            # the training program, schedules, data
-    python benchmarks/mutation_sample.py --seed 1 --sites 5 --only rnnlab/optim/schedules.py
+    python benchmarks/mutation_sample.py --seed 1 --sites 5 --only src/rnnlab/optim/schedules.py
 
 Every candidate site in the chosen files is one of: a comparison operator swapped for its neighbour
 (``<`` and ``<=``, ``>`` and ``>=``, ``==`` and ``!=``), an arithmetic operator swapped (``+``/``-``,
@@ -34,15 +34,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = ("rnnlab/training/rundir.py", "rnnlab/training/records.py", "rnnlab/training/checkpoints.py",
-           "rnnlab/training/loop.py", "rnnlab/training/session.py", "rnnlab/training/plots.py",
-           "rnnlab/training/work.py", "rnnlab/training/config.py", "rnnlab/optim/schedules.py",
-           "rnnlab/datasets/mnist.py", "rnnlab/datasets/loader.py", "rnnlab/datasets/ptb.py",
-           "rnnlab/datasets/split.py", "rnnlab/datasets/sequence.py", "rnnlab/datasets/adding.py",
-           "rnnlab/datasets/copying.py")
-TESTS = {"rnnlab/training": ["tests/training"],
-         "rnnlab/optim/schedules.py": ["tests/optim/test_schedules.py", "tests/optim/test_optimizer_state.py"],
-         "rnnlab/datasets": ["tests/datasets"]}
+TARGETS = ("src/rnnlab/training/rundir.py", "src/rnnlab/training/records.py", "src/rnnlab/training/checkpoints.py",
+           "src/rnnlab/training/loop.py", "src/rnnlab/training/session.py", "src/rnnlab/training/plots.py",
+           "src/rnnlab/training/work.py", "src/rnnlab/training/config.py", "src/rnnlab/optim/schedules.py",
+           "src/rnnlab/datasets/mnist.py", "src/rnnlab/datasets/loader.py", "src/rnnlab/datasets/ptb.py",
+           "src/rnnlab/datasets/split.py", "src/rnnlab/datasets/sequence.py", "src/rnnlab/datasets/adding.py",
+           "src/rnnlab/datasets/copying.py")
+TESTS = {"src/rnnlab/training": ["tests/training"],
+         "src/rnnlab/optim/schedules.py": ["tests/optim/test_schedules.py", "tests/optim/test_optimizer_state.py"],
+         "src/rnnlab/datasets": ["tests/datasets"]}
 SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
          ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.And: ast.Or, ast.Or: ast.And}
 
@@ -138,8 +138,7 @@ def tests_for(path: str) -> list:
     raise SystemExit(f"mutation_sample: no tests mapped for {path}")
 
 
-COPIED = ("rnnlab", "tests", "docs", "experiments", "rnnlab_launcher.py", "setup.cfg", "setup.py", "pyproject.toml",
-          "README.md")
+COPIED = ("src", "tests", "docs", "experiments", "setup.cfg", "setup.py", "pyproject.toml", "README.md")
 
 
 def copy_tree(source: Path, target: Path) -> None:
@@ -188,7 +187,7 @@ def coverage_map(base: Path, paths: list, timeout: float) -> dict:
         tree.mkdir(), hook.mkdir(), out.mkdir()
         copy_tree(base, tree)
         (hook / "sitecustomize.py").write_text(TRACER)
-        env = {**os.environ, "PYTHONPATH": f"{hook}{os.pathsep}{tree}", "HYPOTHESIS_PROFILE": "ci",
+        env = {**os.environ, "PYTHONPATH": f"{hook}{os.pathsep}{Path(tree) / 'src'}", "HYPOTHESIS_PROFILE": "ci",
                "PYTHONDONTWRITEBYTECODE": "1", "MUTATION_TRACE_OUT": str(out),
                "MUTATION_TRACE_FILES": os.pathsep.join(str(tree / p) for p in paths)}
         start = time.perf_counter()
@@ -224,7 +223,8 @@ def run_mutant(base: Path, path: str, source: str, tests: list, timeout: float) 
     with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
         copy_tree(base, Path(tmp))
         (Path(tmp) / path).write_text(source)
-        env = {**os.environ, "PYTHONPATH": tmp, "HYPOTHESIS_PROFILE": "ci", "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {**os.environ, "PYTHONPATH": str(Path(tmp) / "src"), "HYPOTHESIS_PROFILE": "ci",
+               "PYTHONDONTWRITEBYTECODE": "1"}
         try:
             proc = subprocess.run([*PYTEST, *tests], cwd=tmp, env=env, capture_output=True, timeout=timeout)
         except subprocess.TimeoutExpired:

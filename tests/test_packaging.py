@@ -1,6 +1,7 @@
 """The package as a user installs it: ``pip install .`` (not editable) carries every module and the papers'
 experiment files, and the installed ``rnnlab`` lists the experiments, trains, and loads the run from Python,
-run from a folder whose ``rnnlab/`` subfolder (the top of a clone) would shadow a namespace-package import.
+run from a folder whose ``rnnlab/`` subfolder (a clone) would shadow a namespace-package import; started at
+the top of a clone (the src layout keeps the package in ``src/``), Python imports the installed package too.
 
 The build is offline (``--no-build-isolation``, no dependencies): it uses this environment's setuptools,
 which the ``test`` extra asks to be 70.1 or later (it builds wheels without the ``wheel`` package)."""
@@ -23,12 +24,12 @@ def test_the_experiments_of_a_checkout_are_the_repository_folder():
 
 
 def test_an_installed_package_reads_its_own_experiments_first(tmp_path):
-    package = tmp_path / "site-packages" / "rnnlab"
+    package = tmp_path / "src" / "rnnlab"
     (package / "experiments").mkdir(parents=True)
-    (tmp_path / "site-packages" / "experiments").mkdir()        # a folder beside it is not the package's
+    (tmp_path / "experiments").mkdir()                          # a checkout's folder is not the package's
     assert default_dir(package) == package / "experiments"
     (package / "experiments").rmdir()
-    assert default_dir(package) == tmp_path / "site-packages" / "experiments"
+    assert default_dir(package) == tmp_path / "experiments"
 
 
 def installed_files(target: Path) -> set:
@@ -41,7 +42,7 @@ def test_a_plain_pip_install_lists_trains_and_loads(tmp_path):
     shutil.copytree(REPO, source, ignore=LEFT_OUT)             # the build writes build/ and egg-info: not here
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                     "--target", str(target), str(source)], check=True, capture_output=True, text=True)
-    wanted = {p.relative_to(REPO).as_posix() for p in (REPO / "rnnlab").rglob("*.py")}
+    wanted = {p.relative_to(REPO / "src").as_posix() for p in (REPO / "src" / "rnnlab").rglob("*.py")}
     wanted |= {f"rnnlab/experiments/{p.name}" for p in (REPO / "experiments").glob("*.toml")}
     assert wanted - installed_files(target) == set()
     assert (target / "bin" / "rnnlab").exists()
@@ -49,8 +50,8 @@ def test_a_plain_pip_install_lists_trains_and_loads(tmp_path):
     (work / "rnnlab").mkdir(parents=True)                     # a clone's top folder: no __init__.py
     env = {**os.environ, "PYTHONPATH": str(target)}
 
-    def run(*command):
-        done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=600)
+    def run(*command, cwd=work):
+        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
@@ -64,6 +65,11 @@ def test_a_plain_pip_install_lists_trains_and_loads(tmp_path):
     where, what = loaded.splitlines()
     assert Path(where).resolve() == (target / "rnnlab" / "__init__.py").resolve()
     assert what == "adding 4 SequenceModel"
+    for clone in (source, source / "tests"):                  # the top of the clone, and a folder in it
+        shown = run(sys.executable, "-c", "import rnnlab; print(rnnlab.__file__, rnnlab.__version__)", cwd=clone)
+        where, version = shown.split()
+        assert Path(where).resolve() == (target / "rnnlab" / "__init__.py").resolve(), f"{clone} shadows the install"
+        assert run(str(target / "bin" / "rnnlab"), "--version", cwd=clone).strip() == f"rnnlab {version}"
 
 
 def test_the_release_files_name_the_package_version_and_license():

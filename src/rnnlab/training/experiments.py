@@ -50,13 +50,13 @@ DEFAULT_OUT = "runs/experiments"
 
 def default_dir(package=None) -> Path:
     """The experiment files: installed (``pip install .``), the package data ``rnnlab/experiments``; in a
-    source checkout or an editable install, the repository's ``experiments/`` beside the package folder.
-    ``package``: the folder of the ``rnnlab`` package (default: the imported one's)."""
+    source checkout or an editable install, the repository's ``experiments/``, two folders up from the
+    package (``src/rnnlab``). ``package``: the folder of the ``rnnlab`` package (default: the imported one's)."""
     if package is None:
         import rnnlab
         package = Path(rnnlab.__file__).resolve().parent
     installed = Path(package) / "experiments"
-    return installed if installed.is_dir() else Path(package).parent / "experiments"
+    return installed if installed.is_dir() else Path(package).parents[1] / "experiments"
 
 
 @dataclass(frozen=True)
