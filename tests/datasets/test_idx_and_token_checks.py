@@ -1,7 +1,9 @@
 """Every declared branch of the IDX reader (each element type code, big-endian on disk), the MNIST shape,
 dtype and rank checks, and the token-stream loader's argument checks."""
+import hypothesis.strategies as st
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 from tests.datasets.dataset_files import idx_bytes, write_mnist
 from rnnlab.datasets import DataFormatError, load_mnist, read_idx
@@ -95,3 +97,39 @@ def test_token_stream_loader_arguments_are_checked_by_name(kwargs, match):
 def test_token_stream_loader_accepts_unsigned_tokens_and_the_smallest_sizes():
     loader = TokenStreamLoader(np.arange(4, dtype=np.uint16), batch_size=1, bptt=1)
     assert len(loader) == 3
+
+
+
+def cut_idx_message(shape, length, whole):
+    """What a file of ``whole``'s first ``length`` bytes lacks: under 4 bytes the magic number, then the header
+    (4 + 4 x rank bytes), then the elements."""
+    header = 4 + 4 * len(shape)
+    if length < 4:
+        return "it does not start with the IDX magic number"
+    if length < header:
+        return f"the header of a rank-{len(shape)} array needs {header} bytes, the file has {length}"
+    return f"needs {len(whole)} bytes, the file has {length} \\(truncated\\)"
+
+
+def check_cut(path, shape, length):
+    array = np.arange(int(np.prod(shape)), dtype=np.uint8).reshape(shape)
+    whole = typed_idx(array, 0x08)
+    path.write_bytes(whole[:length])
+    if length == len(whole):
+        np.testing.assert_array_equal(read_idx(path), array)
+    else:
+        with pytest.raises(DataFormatError, match=cut_idx_message(shape, length, whole)):
+            read_idx(path)
+
+
+@pytest.mark.parametrize("length", range(6))
+def test_a_rank_0_idx_file_cut_at_each_byte_says_which_part_is_missing(tmp_path, length):
+    check_cut(tmp_path / "a.idx", [], length)
+
+
+@settings(deadline=None)
+@given(shape=st.lists(st.integers(0, 3), max_size=3), data=st.data())
+def test_an_idx_file_cut_at_any_byte_says_which_part_is_missing(tmp_path_factory, shape, data):
+    whole = 4 + 4 * len(shape) + int(np.prod(shape))
+    length = data.draw(st.integers(0, whole), label="length")
+    check_cut(tmp_path_factory.mktemp("cut") / "a.idx", shape, length)

@@ -183,3 +183,22 @@ def test_every_scheduler_counts_its_steps_in_last_epoch(backend_name, make):
         sched.step(1.0) if isinstance(sched, ReduceOnPlateau) else sched.step()
         assert sched.last_epoch == n
         assert sched.state_dict()["last_epoch"] == n
+
+
+@pytest.mark.parametrize("patience", range(4))
+@pytest.mark.parametrize("cooldown", range(3))
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_reduce_on_plateau_on_a_flat_metric_reduces_every_patience_plus_one_steps_after_cooldown(
+        backend_name, patience, cooldown, mode):
+    """A metric that never improves after its first value: the count of bad steps starts again from 0 after
+    every reduction, so reductions come at a fixed period (the rule, step by step, for 20 steps)."""
+    opt = SGD([param([1.0])], lr=1.0)
+    sched = ReduceOnPlateau(opt, mode=mode, factor=0.5, patience=patience, cooldown=cooldown, min_value=0.0)
+    lrs = []
+    for _ in range(20):
+        sched.step(1.0)
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs == plateau_reference([1.0] * 20, mode, "rel", 1e-4, patience, cooldown, 0.5, 1.0, 0.0)
+    reductions = [i + 1 for i in range(20) if lrs[i] != (lrs[i - 1] if i else 1.0)]
+    assert reductions[0] == patience + 2                 # step 1 sets the best; then patience + 1 bad steps
+    assert all(b - a == cooldown + patience + 1 for a, b in zip(reductions, reductions[1:]))

@@ -2,7 +2,7 @@
 the top level and in ``[train]`` is one line naming the file."""
 import pytest
 
-from rnnlab.training.config import ConfigError, load_toml, toml_settings
+from rnnlab.training.config import MAX_TOML_BYTES, ConfigError, load_toml, toml_settings
 
 
 def test_a_byte_order_mark_is_allowed(tmp_path):
@@ -27,3 +27,16 @@ def test_a_bad_settings_file_is_one_error_naming_it(tmp_path, content, message):
 def test_an_endless_file_is_refused_unread():
     with pytest.raises(ConfigError, match="larger than"):
         toml_settings("/dev/zero")
+
+
+@pytest.mark.parametrize("over", [-1, 0, 1])
+def test_a_settings_file_of_up_to_the_limit_is_read_and_one_byte_more_is_refused(tmp_path, over):
+    body = b"hidden = 4\n# "
+    path = tmp_path / "edge.toml"
+    path.write_bytes(body + b"x" * (MAX_TOML_BYTES + over - len(body) - 1) + b"\n")
+    assert path.stat().st_size == MAX_TOML_BYTES + over
+    if over <= 0:
+        assert toml_settings(str(path)) == {"hidden": 4}
+    else:
+        with pytest.raises(ConfigError, match=f"larger than {MAX_TOML_BYTES} bytes"):
+            toml_settings(str(path))

@@ -34,7 +34,7 @@ def run_sets(draw):
     runs = []
     for n in range(draw(st.integers(1, 3))):
         baseline = draw(st.sampled_from([None, "none in summary", 0.5, 1.25]))
-        runs.append((f"run{n}", run_rows(draw, metric), baseline))
+        runs.append((f"run{n}" + "x" * draw(st.integers(0, 40)), run_rows(draw, metric), baseline))
     return metric, runs, draw(st.sampled_from(["step", "grad_evals"]))
 
 
@@ -49,6 +49,12 @@ def write_runs(root, runs):
                                                        {"baseline_loss": baseline}))
         dirs.append(d)
     return dirs
+
+
+def title_names(dirs) -> str:
+    """The runs a title names: their names, joined, up to 70 characters; else how many runs."""
+    names = ", ".join(d.name for d in dirs)
+    return names if len(names) <= 70 else f"{len(dirs)} runs"
 
 
 def expected_lines(runs, key, x):
@@ -93,9 +99,26 @@ def test_every_line_label_colour_scale_and_file_follows_the_rule(tmp_path_factor
             assert ax.get_yscale() == ("linear" if key == "accuracy" else "log")
             assert ax.get_xlabel() == {"step": "optimizer step", "grad_evals": "gradient evaluations"}[x]
             assert ax.get_ylabel() == key
-            assert ax.get_title() == f"{key} ({', '.join(d.name for d in dirs)})"
+            assert ax.get_title() == f"{key} ({title_names(dirs)})"
             legend = [t.get_text() for t in ax.get_legend().get_texts()]
             assert legend == [line.get_label() for line in ax.get_lines()]
+    finally:
+        for fig in figures:
+            close(fig)
+
+
+@pytest.mark.parametrize("first, shown", [(33, True), (34, True), (35, False)])
+def test_a_title_names_its_runs_up_to_70_characters_and_counts_them_beyond(tmp_path, monkeypatch, first, shown):
+    runs = [("a" * first, [{"step": 1, "epoch": 0, "split": "train", "loss": 1.0, "grad_evals": 1}], None),
+            ("b" * 34, [{"step": 1, "epoch": 0, "split": "train", "loss": 2.0, "grad_evals": 1}], None)]
+    dirs = write_runs(tmp_path, runs)
+    figures, close = [], plt.close
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(plt, "close", figures.append)
+            plot_runs(dirs, out_dir=tmp_path / "pngs")
+        names = f"{'a' * first}, {'b' * 34}"            # 69, 70 or 71 characters
+        assert figures[0].axes[0].get_title() == (f"loss ({names})" if shown else "loss (2 runs)")
     finally:
         for fig in figures:
             close(fig)

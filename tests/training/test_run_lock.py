@@ -83,3 +83,24 @@ def test_runs_named_in_the_same_second_are_numbered_from_2(tmp_path, monkeypatch
     assert names == ["adding-lstm-20261207-130500", "adding-lstm-20261207-130500-2", "adding-lstm-20261207-130500-3",
                      "adding-lstm-20261207-130500-4"]
     assert rundir.fresh_path("copying", "gru", root=str(tmp_path / "runs")).parent == tmp_path / "runs"
+
+
+@pytest.mark.parametrize("pid", [0, -1, True, 1.5, "1", None])
+def test_a_lock_whose_pid_no_process_can_have_is_reported_with_its_content(tmp_path, pid):
+    """A process id is a positive int: 0, a negative number, a bool, a float, a string or null make the lock
+    malformed (its content shown, how to clear it said), never a lock that some process holds."""
+    record = json.dumps({"host": HERE, "pid": pid})
+    (tmp_path / LOCK).write_text(record)
+    with pytest.raises(RunDirError, match="is not an rnnlab lock") as exc:
+        RunLock(tmp_path).acquire()
+    assert record in str(exc.value) and "delete it" in str(exc.value)
+    assert (tmp_path / LOCK).read_text() == record
+
+
+def test_a_lock_held_by_pid_1_is_a_running_writer(tmp_path):
+    """The smallest pid a process can have (1, always running) is a holder, not a malformed lock."""
+    record = json.dumps({"host": HERE, "pid": 1})
+    (tmp_path / LOCK).write_text(record)
+    with pytest.raises(RunDirError, match=f"in use by process 1 on {HERE}"):
+        RunLock(tmp_path).acquire()
+    assert (tmp_path / LOCK).read_text() == record
