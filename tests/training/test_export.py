@@ -34,4 +34,4 @@ def test_the_command_writes_metrics_csv_and_refuses_a_folder_without_metrics(tmp
     assert "metrics.jsonl does not exist" in capsys.readouterr().err
     (run / "metrics.jsonl").write_text('{"step": 1}\nnot json\n')
     assert main(["export", str(run), "--csv", "--out", str(tmp_path / "x.csv")]) == 2
-    assert "line 2 is not JSON" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()
+    assert "line 2 is not valid JSON" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()

@@ -10,33 +10,19 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 from .checkpoints import atomic_write_bytes
 from .config import ConfigError
-from .rundir import RunDirError
+from .rundir import read_rows
 
 METRICS, CSV = "metrics.jsonl", "metrics.csv"
 
 
 def metrics_rows(run_dir) -> list[dict]:
-    """The rows of ``run_dir/metrics.jsonl``; a missing file or a line that is not a JSON object is one error."""
-    path = Path(run_dir) / METRICS
-    if not path.is_file():
-        raise RunDirError(f"export: {path} does not exist (is {run_dir} a run directory?)")
-    rows = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise RunDirError(f"export: {path} line {number} is not JSON ({exc})") from exc
-        if not isinstance(row, dict):
-            raise RunDirError(f"export: {path} line {number} is not a JSON object")
-        rows.append(row)
-    return rows
+    """The rows of ``run_dir/metrics.jsonl``, read by :func:`rnnlab.training.rundir.read_rows` (a missing file
+    or a line that is not a JSON object with a ``step`` is one error naming the file and line)."""
+    return read_rows(Path(run_dir) / METRICS, "export", need=("step",))
 
 
 def to_csv(rows: list[dict]) -> str:
