@@ -40,3 +40,24 @@ def test_a_settings_file_of_up_to_the_limit_is_read_and_one_byte_more_is_refused
     else:
         with pytest.raises(ConfigError, match=f"larger than {MAX_TOML_BYTES} bytes"):
             toml_settings(str(path))
+
+
+@pytest.mark.parametrize("top, inner, in_train", [(t, i, tr) for t in (True, False) for i in (True, False)
+                                                   for tr in (True, False) if tr or not i])   # [train.cell] needs [train]
+def test_a_cell_table_is_read_wherever_it_stands_and_refused_when_given_twice(tmp_path, top, inner, in_train):
+    """The [cell] table may stand at the top level or inside [train] (as [train.cell]); both at once is one error."""
+    lines = ["[train]"] if in_train else []
+    lines += ["hidden = 4"] + ([] if top or inner else ['cell = "momentum-rnn"'])
+    if inner:
+        lines += ["[train.cell]", 'name = "momentum-rnn"', "mu = 0.25"]
+    if top:
+        lines += ["[cell]", 'name = "momentum-rnn"', "mu = 0.5"]
+    path = tmp_path / "cell.toml"
+    path.write_text("\n".join(lines) + "\n")
+    if top and inner:
+        with pytest.raises(ConfigError, match=r"a \[cell\] table both at the top level and in \[train\]"):
+            toml_settings(str(path))
+        return
+    settings = toml_settings(str(path))
+    assert settings["hidden"] == 4 and settings["cell"] == "momentum-rnn"
+    assert settings.get("cell_args", {}) == ({"mu": 0.5} if top else {"mu": 0.25} if inner else {})

@@ -351,3 +351,45 @@ def test_a_resume_into_a_run_with_a_folder_among_its_files_changes_nothing(run, 
     before = snapshot(run)
     refused(capsys, ["train", "--resume", str(run), "--steps", "6", "--no-progress"], name, "not a file")
     assert snapshot(run) == before
+
+
+def test_a_best_file_older_than_the_runs_best_step_is_refused_on_resume(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--steps", "2", "--out", str(run), *TINY, "--keep-best", "--lr", "0.05"]) == 0
+    old = (run / "best.npz").read_bytes()
+    assert checkpoints.load(run / "best.npz")[1]["step"] == 2
+    assert main(["train", "--resume", str(run), "--steps", "12", "--no-progress"]) == 0
+    best_step = checkpoints.load(run / "best.npz")[1]["step"]
+    assert best_step > 2, "the run must find a later best for this test to mean anything"
+    (run / "summary.json").unlink()
+    (run / "best.npz").write_bytes(old)
+    before = snapshot(run)
+    refused(capsys, ["train", "--resume", str(run), "--steps", "14", "--no-progress"], "best.npz",
+            f"holds step 2, older than the best step {best_step}")
+    assert snapshot(run) == before
+
+
+@pytest.mark.parametrize("steps, epochs", [(-1, 0), (0, -1), (-3, -2)])
+def test_resume_from_python_refuses_negative_steps_or_epochs_and_changes_nothing(run, steps, epochs):
+    from rnnlab.training import ConfigError, resume
+    (run / "summary.json").unlink()
+    before = snapshot(run)
+    with pytest.raises(ConfigError, match="must not be negative"):
+        resume(run, steps=steps, epochs=epochs, progress=False)
+    assert snapshot(run) == before
+
+
+@pytest.mark.parametrize("optimizer, fw_k", [("adam", 1), ("fw", 2), ("fw", 3), ("fw", 50)])
+def test_an_epochs_run_trains_the_epochs_minibatches_over_fw_k_and_at_least_one_step(tmp_path, optimizer, fw_k):
+    """24 sequences in batches of 8: 3 minibatches an epoch; FW spends K of them on one outer step."""
+    run = tmp_path / "run"
+    extra = ["--fw-k", str(fw_k)] if optimizer == "fw" else []
+    assert main(["train", "--epochs", "2", "--out", str(run), *TINY, "--optimizer", optimizer, *extra]) == 0
+    steps = json.loads((run / "summary.json").read_text())["steps"]
+    assert steps == max(1, 2 * 3 // fw_k)
+
+
+def test_wall_times_are_kept_to_the_millisecond(tmp_path):
+    assert main(["train", "--steps", "4", "--out", str(tmp_path / "run"), *TINY]) == 0
+    times = [r["wall_time"] for r in rows(tmp_path / "run")]
+    assert all(round(t, 3) == t for t in times) and any(round(t, 2) != t for t in times)

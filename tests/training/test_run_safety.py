@@ -120,8 +120,9 @@ def test_divergence_stops_with_one_line_keeps_the_last_good_checkpoint_and_says_
     err = capsys.readouterr().err
     assert code == 3
     line = err.strip().splitlines()[-1]
-    assert "became" in line and "at step" in line and "--lr" in line and "--clip-norm" in line, line
+    assert "became" in line and "--lr" in line and "--clip-norm" in line, line
     summary = json.loads((run / "summary.json").read_text())
+    assert f"at step {summary['steps'] + 1};" in line, line      # the step that diverged: one after the last good
     assert summary["diverged"] is True and summary["test_loss"] is None
     _, meta = checkpoints.load(run / "checkpoint.npz")
     assert meta["step"] == summary["steps"]          # the last good step, nothing after it

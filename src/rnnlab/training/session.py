@@ -69,11 +69,11 @@ def resume(run_dir, steps: int = 0, epochs: int = 0, progress: bool = True,
     """Continue the run in ``run_dir`` from its checkpoint (optionally to a larger ``steps`` or ``epochs``, on
     any number of ranks: ``distributed`` overrides the saved setting)."""
     cfg = saved_config(run_dir, "--resume")
+    if steps < 0 or epochs < 0:
+        raise ConfigError(f"--resume: steps and epochs must not be negative, got {steps or epochs}")
     if epochs and cfg.steps:
         raise ConfigError(f"--epochs: the run in {run_dir} is defined by steps ({cfg.steps}); give --steps to "
                           "train it longer")
-    if steps < 0 or epochs < 0:
-        raise ConfigError(f"--resume: steps and epochs must not be negative, got {steps or epochs}")
     changes = {"progress": progress, "steps": steps or cfg.steps, "epochs": epochs or cfg.epochs}
     if distributed is not None:
         changes["distributed"] = distributed
