@@ -210,3 +210,21 @@ def test_raw_pixels_are_the_bytes_over_255_in_every_variant_and_standardized_dif
 def test_unknown_pixel_scale_is_an_error_listing_the_scales():
     with pytest.raises(ValueError, match="mnist_datasets: pixels must be one of standardized, raw, got 'unit'"):
         mnist_datasets("pixel", mnist=_fake(np.zeros((1, 28, 28), np.uint8)), pixels="unit")
+
+
+@pytest.mark.parametrize("n", [1, 4095, 4096, 4097, 8193])
+@pytest.mark.parametrize("kind", ["random", "one pixel lit"])
+def test_the_standardizing_statistics_are_every_training_pixels_mean_and_std(n, kind):
+    """Across the histogram's chunks of images (any count, a partial last chunk) and down to a std far below
+    one grey level: the mean and std are numpy's over all training pixels, and only std 0 is refused."""
+    if kind == "random":
+        images = np.random.default_rng(n).integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+    else:
+        images = np.zeros((n, 28, 28), dtype=np.uint8)
+        images[-1, 27, 27] = 1
+    _, _, info = mnist_datasets("pixel", mnist=_fake(images))
+    pixels = images.astype(np.float64)
+    assert info["mean"] == pytest.approx(pixels.mean(), rel=1e-12)
+    assert info["std"] == pytest.approx(pixels.std(), rel=1e-9) and info["std"] > 0
+    with pytest.raises(DataFormatError, match="constant"):
+        mnist_datasets("pixel", mnist=_fake(np.full_like(images, 7)))

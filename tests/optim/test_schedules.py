@@ -35,15 +35,17 @@ def test_schedules_scale_each_group_from_its_own_start(backend_name):
 def test_reduce_on_plateau_reduces_after_patience_bad_steps_then_cools_down(backend_name):
     opt = Adam([param([1.0])], lr=1.0)
     sched = ReduceOnPlateau(opt, factor=0.5, patience=2, cooldown=1, threshold=0.0)
-    lrs = []
+    lrs, reductions = [], []
     for metric in [5, 4, 4, 4, 4, 4, 4, 4, 3]:
         sched.step(metric)
         lrs.append(opt.param_groups[0]["lr"])
+        reductions.append(sched.num_reductions)
     # bad steps at 3, 4, 5 -> reduce after the 3rd (> patience 2); cooldown swallows step 6; 7, 8 bad
     assert lrs == [1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5]
+    assert reductions == [0, 0, 0, 0, 1, 1, 1, 1, 1]      # num_reductions counts them as they happen
     for _ in range(3):
         sched.step(3)
-    assert opt.param_groups[0]["lr"] == 0.25
+    assert opt.param_groups[0]["lr"] == 0.25 and sched.num_reductions == 2
 
 
 def test_reduce_on_plateau_max_mode_and_floor(backend_name):

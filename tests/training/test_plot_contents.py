@@ -122,3 +122,54 @@ def test_a_title_names_its_runs_up_to_70_characters_and_counts_them_beyond(tmp_p
     finally:
         for fig in figures:
             close(fig)
+
+
+@st.composite
+def norm_runs(draw):
+    """One to three runs' grad_norms.npz: 1-4 logged steps, 1-2 layers, T of 1-6."""
+    runs = []
+    for n in range(draw(st.integers(1, 3))):
+        logged, layers, T = draw(st.integers(1, 4)), draw(st.integers(1, 2)), draw(st.integers(1, 6))
+        steps = sorted(draw(st.sets(st.integers(1, 10_000), min_size=logged, max_size=logged)))
+        curves = {f"layer{i}": [[draw(st.sampled_from([0.0, 1e-3, 0.5, 7.0])) for _ in range(T)]
+                                for _ in steps] for i in range(layers)}
+        runs.append((f"run{n}", steps, curves))
+    return runs
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(runs=norm_runs())
+def test_the_gradient_flow_plot_draws_each_layer_at_its_first_and_last_logged_step(tmp_path_factory, monkeypatch,
+                                                                                  runs):
+    import numpy as np
+    from rnnlab.training import checkpoints
+    root = tmp_path_factory.mktemp("norms")
+    dirs = []
+    for name, steps, curves in runs:
+        d = root / name
+        d.mkdir()
+        (d / "metrics.jsonl").write_text(json.dumps({"step": 1, "epoch": 0, "split": "train", "loss": 1.0}) + "\n")
+        checkpoints.save(d / "grad_norms.npz", {"steps": np.array(steps), **{k: np.array(v)
+                                                                             for k, v in curves.items()}})
+        dirs.append(d)
+    figures, close = [], plt.close
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(plt, "close", figures.append)
+            written = plot_runs(dirs, out_dir=root / "pngs")
+        assert written[-1].name == "grad_norms.png"
+        ax = figures[-1].axes[0]
+        expected = []
+        for name, steps, curves in runs:
+            prefix = f"{name} " if len(runs) > 1 else ""
+            shown = [0, len(steps) - 1] if len(steps) > 1 else [0]
+            for layer in sorted(curves):
+                for r in shown:
+                    alpha = 0.5 if r == 0 and len(shown) > 1 else 1
+                    expected.append((f"{prefix}{layer}, step {steps[r]}", alpha,
+                                     [max(v, 1e-300) for v in curves[layer][r]]))
+        assert [(line.get_label(), line.get_alpha(), list(line.get_ydata())) for line in ax.get_lines()] == expected
+        assert ax.get_yscale() == "log" and ax.get_xlabel() == "time step t"
+    finally:
+        for fig in figures:
+            close(fig)

@@ -393,3 +393,35 @@ def test_wall_times_are_kept_to_the_millisecond(tmp_path):
     assert main(["train", "--steps", "4", "--out", str(tmp_path / "run"), *TINY]) == 0
     times = [r["wall_time"] for r in rows(tmp_path / "run")]
     assert all(round(t, 3) == t for t in times) and any(round(t, 2) != t for t in times)
+
+
+@pytest.mark.parametrize("error, shown", [
+    (OSError(28, "No space left on device", "/x/checkpoint.npz"), "cannot write /x/checkpoint.npz at step 4 (No space left on device)"),
+    (OSError("quota exceeded"), "at step 4 (quota exceeded)"),
+    (OSError(), "at step 4 (OSError)"),
+])
+def test_a_refused_write_names_the_file_or_run_and_the_systems_reason(tmp_path, monkeypatch, capsys, error, shown):
+    """Whatever the OSError carries (errno, reason and file, or only a message): the line names what it can."""
+    real, calls = checkpoints.save_run, []
+
+    def save_run(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 1:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(checkpoints, "save_run", save_run)
+    run = tmp_path / "run"
+    line = refused(capsys, ["train", "--steps", "6", "--out", str(run), *TINY], shown, "checkpoint of step 2 is kept")
+    if error.filename is None:
+        assert f"cannot write {run} at step" in line
+
+
+@pytest.mark.parametrize("replacement", ["[1, 2]", "5", '"row"', "null"])
+def test_a_kept_metrics_line_that_is_json_but_not_a_row_is_refused_on_resume(run, capsys, replacement):
+    lines = (run / "metrics.jsonl").read_text().splitlines(keepends=True)
+    lines[1] = replacement + "\n"
+    (run / "metrics.jsonl").write_text("".join(lines))
+    before = snapshot(run)
+    refused(capsys, ["train", "--resume", str(run), "--steps", "6", "--no-progress"], "metrics.jsonl", "line 2")
+    assert snapshot(run) == before

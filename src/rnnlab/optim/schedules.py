@@ -100,7 +100,7 @@ class ReduceOnPlateau(Scheduler):
     As ``torch.optim.lr_scheduler.ReduceLROnPlateau``: with ``mode="min"`` a metric m improves on the best
     b when m < b (1 - threshold) (``threshold_mode="rel"``) or m < b - threshold (``"abs"``); ``"max"``
     mirrors this. After a reduction, ``cooldown`` steps pass before bad steps are counted again. No value
-    goes below ``min_value`` (a number, or a dict by key).
+    goes below ``min_value`` (a number, or a dict by key). ``num_reductions`` counts the reductions so far.
     """
 
     def __init__(self, optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,

@@ -221,7 +221,7 @@ class Run:
             then = ("no checkpoint was written yet, so nothing can be resumed: free space (or fix the cause) and "
                     "start the run again with --overwrite")
         return rundir.RunDirError(f"train: cannot write {exc.filename or self.out} at step {self.step} "
-                                  f"({exc.strerror or exc}); {then}")
+                                  f"({exc.strerror or str(exc) or type(exc).__name__}); {then}")
 
     @contextlib.contextmanager
     def _signals(self):

@@ -103,11 +103,11 @@ def plot_runs(run_dirs, out_dir=None, x: str = "step") -> list[Path]:
         for d in norm_runs:
             arrays = dict(norms[d])
             steps = arrays.pop("steps")
-            for name, norms in sorted(arrays.items()):
-                rows = sorted({0, len(steps) - 1})
+            for name, curves in sorted(arrays.items()):
+                rows = sorted({0, len(steps) - 1})          # the first and the last logged step
                 for r in rows:
-                    t = np.arange(1, norms.shape[1] + 1)
-                    ax.semilogy(t, np.maximum(norms[r], 1e-300), alpha=0.5 if r == 0 and len(rows) > 1 else 1,
+                    t = np.arange(1, curves.shape[1] + 1)
+                    ax.semilogy(t, np.maximum(curves[r], 1e-300), alpha=0.5 if r == 0 and len(rows) > 1 else 1,
                                 label=f"{d.name + ' ' if len(norm_runs) > 1 else ''}{name}, step {int(steps[r])}")
         ax.set_xlabel("time step t")
         ax.set_ylabel("||dL/dh_t||")
