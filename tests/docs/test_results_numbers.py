@@ -59,7 +59,8 @@ def test_any_digit_of_a_table_or_claim_edited_fails_the_check(where, digit):
                         st.integers(1, 99).map(lambda x: f"{x} %"),
                         st.floats(1e-30, 1e-3).map(lambda x: f"{x:.1e}")))
 def test_a_measured_looking_number_added_to_the_prose_fails_the_check(number):
-    anchor = "**Confounds.**"
+    anchor = "**Observations.**"
+    assert anchor in PAGE
     edited = PAGE.replace(anchor, f"{anchor} It reached {number} here.", 1)
     assert any("looks measured" in line and number in line for line in rc.problems(edited)), number
 

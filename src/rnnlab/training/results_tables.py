@@ -19,7 +19,9 @@ FIG3 = [("adding_sgd", "SGD lr 1e-2"), ("adding_sgd_clip", "SGD + clip 1.0"), ("
             ("adding_sgd_100k", "SGD lr 1e-2, to 100,000 steps"), ("adding_sgd_clip_100k", "SGD + clip, to 100,000 steps"),
             ("adding_adam_100k", "Adam 1e-3, to 100,000 steps"), ("adding_fw_k1_100k", "FW K = 1, to 100,000 steps"))
           for seed in ("", "_seed1", "_seed2")),
-        ("adding_adam_b250", "Adam 1e-3, batch 250"), ("adding_sgd_b250", "SGD lr 1e-2, batch 250")]
+        *((f"{name}{seed}", label) for name, label in (
+            ("adding_adam_b250", "Adam 1e-3, batch 250"), ("adding_sgd_b250", "SGD lr 1e-2, batch 250"))
+          for seed in ("", "_seed1", "_seed2"))]
 """Fig. 3's rows; a control's row appears once its run's evidence is committed (the 100k controls' seeds)."""
 
 
@@ -232,6 +234,14 @@ SEED_COMPARISONS = [
     ("Fig. 3 at 100,000 gradient evaluations: test MSE at best val", "adding_sgd_100k", "adding_fw_k5",
      "best_test_loss", f4),
     ("Fig. 3 at 100,000 gradient evaluations: test MSE at best val", "adding_adam_100k", "adding_fw_k5",
+     "best_test_loss", f4),
+    ("Fig. 3 at 100,000 gradient evaluations: test MSE at best val", "adding_sgd_clip_100k", "adding_fw_k5",
+     "best_test_loss", f4),
+    ("Fig. 3 at 100,000 gradient evaluations: test MSE at best val", "adding_fw_k1_100k", "adding_fw_k5",
+     "best_test_loss", f4),
+    ("Fig. 3 at FW K = 5's 250 samples an update: test MSE at best val", "adding_adam_b250", "adding_fw_k5",
+     "best_test_loss", f4),
+    ("Fig. 3 at FW K = 5's 250 samples an update: test MSE at best val", "adding_sgd_b250", "adding_fw_k5",
      "best_test_loss", f4),
     ("Table 1, permuted MNIST: test accuracy", "pmnist_lstm_n128", "pmnist_momentum_lstm_n128", "test_accuracy", pct),
     ("Table 1, pixel MNIST: test accuracy", "mnist_lstm_n128", "mnist_momentum_lstm_n128", "test_accuracy", pct),
