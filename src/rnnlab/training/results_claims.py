@@ -8,7 +8,7 @@ from typing import Callable
 
 from .results_evidence import (config, count, effective_forget_bias, f4, first_below, norms, paper, pct, ratio, rows,
                                sci, summary)
-from .results_tables import FIG4
+from .results_tables import FIG4, seeds_of
 
 @dataclass(frozen=True)
 class Claim:
@@ -72,17 +72,13 @@ def _ppl_spread(runs) -> str:
     return f"{max(_ppl(runs)) - min(_ppl(runs)):.1f}"
 
 
-def _seeds(name: str) -> tuple:
-    return (name, f"{name}_seed1", f"{name}_seed2")
-
-
 def _best_tests(name: str) -> tuple:
-    """Test MSE at best validation of ``name``'s seeds 0, 1, 2."""
-    return tuple(f4(summary(r)["best_test_loss"]) for r in _seeds(name))
+    """Test MSE at best validation of ``name``'s seeds (0, 1, 2: see :func:`seeds_of`)."""
+    return tuple(f4(summary(r)["best_test_loss"]) for r in seeds_of(name))
 
 
-def _lowest_val(run: str) -> str:
-    return f4(min(x["loss"] for x in rows(run, "val")))
+def _lowest_val(run: str) -> float:
+    return min(x["loss"] for x in rows(run, "val"))
 
 
 def _same_first_20k(pairs) -> int:
@@ -109,7 +105,7 @@ CLAIMS: list[Claim] = [
           lambda: tuple(f4(summary(r)["best_test_loss"]) for r in K5)),
     Claim("(last model: {} / {} / {})", lambda: tuple(f"{summary(r)['test_loss']:.3f}" for r in K5)),
     Claim("its lowest validation MSE is {} (seed 1) and {} (seed 2)",
-          lambda: tuple(f4(min(x["loss"] for x in rows(r, "val"))) for r in K5[1:])),
+          lambda: tuple(f4(_lowest_val(r)) for r in K5[1:])),
     Claim("first below 0.05 after {}, {} and {} gradient evaluations",
           lambda: tuple(count(first_below(r, 0.05)) for r in K5)),
     Claim("at 20,000 gradient evaluations all three seeds are at the baseline (validation MSE {}, {}, {})",
@@ -125,25 +121,25 @@ CLAIMS: list[Claim] = [
     Claim("SGD stays at the predict-the-mean level in all three seeds: test MSE at best validation {}, {} and {}",
           lambda: _best_tests("adding_sgd_100k")),
     Claim("against the seeds' baselines of {}, {} and {}",
-          lambda: tuple(f4(summary(r)["baseline_loss"]) for r in _seeds("adding_sgd_100k"))),
+          lambda: tuple(f4(summary(r)["baseline_loss"]) for r in seeds_of("adding_sgd_100k"))),
     Claim("SGD + clipping gives {}, {} and {}", lambda: _best_tests("adding_sgd_clip_100k")),
     Claim("the gradient norm before clipping is above 1.0 at {}, {} and {} of the {} logged steps",
-          lambda: (*(sum(x["grad_norm"] > 1 for x in rows(r, "train")) for r in _seeds("adding_sgd_clip_100k")),
+          lambda: (*(sum(x["grad_norm"] > 1 for x in rows(r, "train")) for r in seeds_of("adding_sgd_clip_100k")),
                    count(len(rows("adding_sgd_clip_100k", "train"))))),
     Claim("Adam gives {}, {} and {}.", lambda: _best_tests("adding_adam_100k")),
     Claim("seed 0 solves the task (test MSE at best validation {}; validation MSE first below 0.05 after {} gradient evaluations)",
           lambda: (f4(summary("adding_fw_k1_100k")["best_test_loss"]), count(first_below("adding_fw_k1_100k", 0.05)))),
     Claim("seed 1 leaves the baseline without solving it ({}; lowest validation MSE {}), seed 2 stays at it ({})",
-          lambda: (f4(summary("adding_fw_k1_100k_seed1")["best_test_loss"]), _lowest_val("adding_fw_k1_100k_seed1"),
+          lambda: (f4(summary("adding_fw_k1_100k_seed1")["best_test_loss"]), f4(_lowest_val("adding_fw_k1_100k_seed1")),
                    f4(summary("adding_fw_k1_100k_seed2")["best_test_loss"]))),
     Claim("they agree for all {} methods", lambda: (_same_first_20k(FIG3_PREFIXES),)),
     Claim("at step 20,000 SGD's validation MSE is {}, {} and {} (seeds 0, 1, 2)",
           lambda: tuple(f4(next(x["loss"] for x in rows(r, "val") if x["step"] == 20_000))
-                        for r in _seeds("adding_sgd_100k"))),
+                        for r in seeds_of("adding_sgd_100k"))),
     Claim("test MSE at best validation {}, {} and {} (Adam) and {}, {} and {} (SGD)",
           lambda: _best_tests("adding_adam_b250") + _best_tests("adding_sgd_b250")),
     Claim("lowest validation MSE over the six runs {}",
-          lambda: (min(_lowest_val(r) for n in ("adding_adam_b250", "adding_sgd_b250") for r in _seeds(n)),)),
+          lambda: (f4(min(_lowest_val(r) for n in ("adding_adam_b250", "adding_sgd_b250") for r in seeds_of(n))),)),
     # FW Fig. 4
     Claim("TBPTT's 50-step mean chunk loss reaches {} at step {}", lambda: _train_min("pixel_mnist_rnn_tbptt")),
     Claim("and is back at {} by step 7,000", lambda: (f"{_train_at('pixel_mnist_rnn_tbptt', 7000)['loss']:.2f}",)),
